@@ -1,0 +1,499 @@
+//! json0 ops as Rust values: a path plus exactly one instruction.
+//!
+//! Parsing is strict. Everything the reference would mangle (unknown fields,
+//! two instructions in one component, a non-integer index, a string key
+//! where a list index belongs) is refused here, once, so the algorithms in
+//! the other modules only ever see well-formed components.
+
+use std::fmt;
+
+use serde_json::{Map, Number, Value};
+
+use crate::OtError;
+
+/// Deepest a document may nest: a component's path length plus the nesting
+/// depth of the value it inserts may not exceed this. It keeps every
+/// document parseable by serde_json's recursion limit (128) even inside a
+/// protocol envelope, and keeps recursive drops and clones shallow.
+pub const MAX_DEPTH: usize = 100;
+
+/// Largest integer JavaScript represents exactly (2^53 − 1).
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+/// One step of a path: a list index or an object key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PathElem {
+    /// A position in a list (or, as the last element of an `si`/`sd` path,
+    /// an offset in a string). Signed because the reference's arithmetic is.
+    Index(i64),
+    /// A key in an object.
+    Key(String),
+}
+
+impl PathElem {
+    fn to_value(&self) -> Value {
+        match self {
+            PathElem::Index(i) => Value::from(*i),
+            PathElem::Key(k) => Value::from(k.as_str()),
+        }
+    }
+
+    /// The index, if this is one.
+    pub fn index(&self) -> Option<i64> {
+        match self {
+            PathElem::Index(i) => Some(*i),
+            PathElem::Key(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for PathElem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PathElem::Index(i) => write!(f, "{i}"),
+            PathElem::Key(k) => write!(f, "{k:?}"),
+        }
+    }
+}
+
+/// A path from the document root.
+pub type Path = Vec<PathElem>;
+
+/// What a component does at its path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    /// `na`: add to a number.
+    NumberAdd(f64),
+    /// `li`: insert into a list.
+    ListInsert(Value),
+    /// `ld`: delete from a list (the value deleted).
+    ListDelete(Value),
+    /// `li` + `ld`: replace a list element.
+    ListReplace {
+        /// The new element.
+        insert: Value,
+        /// The element replaced.
+        delete: Value,
+    },
+    /// `lm`: move a list element to another index.
+    ListMove(i64),
+    /// `oi`: insert under a key that holds nothing.
+    ObjectInsert(Value),
+    /// `od`: delete a key (the value deleted).
+    ObjectDelete(Value),
+    /// `oi` + `od`: replace a key's value.
+    ObjectReplace {
+        /// The new value.
+        insert: Value,
+        /// The value replaced.
+        delete: Value,
+    },
+    /// `si`: insert text; the last path element is the UTF-16 offset.
+    StringInsert(String),
+    /// `sd`: delete text; the last path element is the UTF-16 offset.
+    StringDelete(String),
+    /// `t` + `o`: an op of a registered subtype on the value at the path.
+    Subtype {
+        /// The subtype's name, such as `text0`.
+        name: String,
+        /// The subtype's own op.
+        op: Value,
+    },
+}
+
+/// One json0 component.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Component {
+    /// Where it applies.
+    pub path: Path,
+    /// What it does.
+    pub kind: Kind,
+}
+
+/// A json0 op: components applied in order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Op(pub Vec<Component>);
+
+impl Kind {
+    /// The `li` value, if any.
+    pub fn li(&self) -> Option<&Value> {
+        match self {
+            Kind::ListInsert(v) | Kind::ListReplace { insert: v, .. } => Some(v),
+            _ => None,
+        }
+    }
+    /// The `ld` value, if any.
+    pub fn ld(&self) -> Option<&Value> {
+        match self {
+            Kind::ListDelete(v) | Kind::ListReplace { delete: v, .. } => Some(v),
+            _ => None,
+        }
+    }
+    /// The `oi` value, if any.
+    pub fn oi(&self) -> Option<&Value> {
+        match self {
+            Kind::ObjectInsert(v) | Kind::ObjectReplace { insert: v, .. } => Some(v),
+            _ => None,
+        }
+    }
+    /// The `od` value, if any.
+    pub fn od(&self) -> Option<&Value> {
+        match self {
+            Kind::ObjectDelete(v) | Kind::ObjectReplace { delete: v, .. } => Some(v),
+            _ => None,
+        }
+    }
+    /// The `lm` target, if any.
+    pub fn lm(&self) -> Option<i64> {
+        match self {
+            Kind::ListMove(to) => Some(*to),
+            _ => None,
+        }
+    }
+    /// True for `si` and `sd`.
+    pub fn is_string_op(&self) -> bool {
+        matches!(self, Kind::StringInsert(_) | Kind::StringDelete(_))
+    }
+    /// True for `na` and `t` ops, which act on the value at their path
+    /// rather than on a slot of its container.
+    pub fn acts_on_value(&self) -> bool {
+        matches!(self, Kind::NumberAdd(_) | Kind::Subtype { .. })
+    }
+}
+
+impl Component {
+    /// Parses one component, refusing anything ill-formed.
+    pub fn from_value(v: &Value) -> Result<Component, OtError> {
+        Self::parse(v, 0, false)
+    }
+
+    /// `missing_path_is_root` is normalize's leniency: `p` absent means `[]`.
+    pub(crate) fn parse(
+        v: &Value,
+        index: usize,
+        missing_path_is_root: bool,
+    ) -> Result<Component, OtError> {
+        let Value::Object(m) = v else {
+            return Err(ill_formed(format!("component {index} is not an object")));
+        };
+        let path = match m.get("p") {
+            Some(Value::Array(items)) => parse_path(items)?,
+            None | Some(Value::Null) if missing_path_is_root => Vec::new(),
+            None | Some(Value::Null) => return Err(OtError::MissingPath { component: index }),
+            Some(_) => return Err(ill_formed(format!("component {index}: p is not an array"))),
+        };
+        let field = |k: &str| m.get(k);
+        let mut present: Vec<&str> = Vec::with_capacity(2);
+        for k in m.keys() {
+            match k.as_str() {
+                "p" => {}
+                "na" | "li" | "ld" | "lm" | "oi" | "od" | "si" | "sd" | "t" | "o" => {
+                    present.push(k.as_str())
+                }
+                other => return Err(ill_formed(format!("unknown field {other:?}"))),
+            }
+        }
+        present.sort_unstable();
+        let kind = match present.as_slice() {
+            ["na"] => Kind::NumberAdd(
+                field("na")
+                    .and_then(Value::as_f64)
+                    .ok_or_else(|| ill_formed("na must be a number".into()))?,
+            ),
+            ["li"] => Kind::ListInsert(m["li"].clone()),
+            ["ld"] => Kind::ListDelete(m["ld"].clone()),
+            ["ld", "li"] => Kind::ListReplace {
+                insert: m["li"].clone(),
+                delete: m["ld"].clone(),
+            },
+            ["lm"] => Kind::ListMove(
+                field("lm")
+                    .and_then(js_index)
+                    .ok_or_else(|| ill_formed("lm must be a non-negative integer".into()))?,
+            ),
+            ["oi"] => Kind::ObjectInsert(m["oi"].clone()),
+            ["od"] => Kind::ObjectDelete(m["od"].clone()),
+            ["od", "oi"] => Kind::ObjectReplace {
+                insert: m["oi"].clone(),
+                delete: m["od"].clone(),
+            },
+            ["si"] => Kind::StringInsert(string_field(&m["si"], "si")?),
+            ["sd"] => Kind::StringDelete(string_field(&m["sd"], "sd")?),
+            ["o", "t"] => Kind::Subtype {
+                name: match &m["t"] {
+                    Value::String(s) if !s.is_empty() => s.clone(),
+                    _ => return Err(ill_formed("t must be a subtype name".into())),
+                },
+                op: m["o"].clone(),
+            },
+            [] => return Err(ill_formed("component has no instruction".into())),
+            more => return Err(ill_formed(format!("conflicting instructions {more:?}"))),
+        };
+        let c = Component { path, kind };
+        c.check_shape()?;
+        Ok(c)
+    }
+
+    /// Checks that the last path element has the type the instruction needs
+    /// and that the document cannot grow deeper than [`MAX_DEPTH`].
+    fn check_shape(&self) -> Result<(), OtError> {
+        let last = self.path.last();
+        match &self.kind {
+            Kind::ListInsert(_)
+            | Kind::ListDelete(_)
+            | Kind::ListReplace { .. }
+            | Kind::ListMove(_) => match last {
+                Some(PathElem::Index(_)) => {}
+                Some(PathElem::Key(k)) => {
+                    return Err(OtError::PathTypeMismatch(format!(
+                        "list instruction with key {k:?}"
+                    )));
+                }
+                None => return Err(ill_formed("list instruction on the document root".into())),
+            },
+            Kind::ObjectInsert(_) | Kind::ObjectDelete(_) | Kind::ObjectReplace { .. } => {
+                if let Some(PathElem::Index(i)) = last {
+                    return Err(OtError::PathTypeMismatch(format!(
+                        "object instruction with index {i}"
+                    )));
+                }
+            }
+            Kind::StringInsert(_) | Kind::StringDelete(_) => {
+                if !matches!(last, Some(PathElem::Index(_))) {
+                    return Err(ill_formed("si/sd path must end in a string offset".into()));
+                }
+            }
+            Kind::NumberAdd(_) | Kind::Subtype { .. } => {}
+        }
+        let value_depth = [
+            self.kind.li(),
+            self.kind.ld(),
+            self.kind.oi(),
+            self.kind.od(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(depth)
+        .max()
+        .unwrap_or(0);
+        if self.path.len() + value_depth > MAX_DEPTH {
+            return Err(OtError::TooDeep(format!(
+                "path length {} plus value depth {value_depth} exceeds {MAX_DEPTH}",
+                self.path.len()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The JSON form, exactly as the reference would write it.
+    pub fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        m.insert(
+            "p".into(),
+            Value::Array(self.path.iter().map(PathElem::to_value).collect()),
+        );
+        let mut put = |k: &str, v: Value| {
+            m.insert(k.into(), v);
+        };
+        match &self.kind {
+            Kind::NumberAdd(n) => put("na", js_number(*n)),
+            Kind::ListInsert(v) => put("li", v.clone()),
+            Kind::ListDelete(v) => put("ld", v.clone()),
+            Kind::ListReplace { insert, delete } => {
+                put("li", insert.clone());
+                put("ld", delete.clone());
+            }
+            Kind::ListMove(to) => put("lm", Value::from(*to)),
+            Kind::ObjectInsert(v) => put("oi", v.clone()),
+            Kind::ObjectDelete(v) => put("od", v.clone()),
+            Kind::ObjectReplace { insert, delete } => {
+                put("oi", insert.clone());
+                put("od", delete.clone());
+            }
+            Kind::StringInsert(s) => put("si", Value::from(s.as_str())),
+            Kind::StringDelete(s) => put("sd", Value::from(s.as_str())),
+            Kind::Subtype { name, op } => {
+                put("t", Value::from(name.as_str()));
+                put("o", op.clone());
+            }
+        }
+        Value::Object(m)
+    }
+
+    /// For `si`/`sd`: the path of the string and the offset in it.
+    pub(crate) fn string_target(&self) -> Option<(&[PathElem], i64)> {
+        if !self.kind.is_string_op() {
+            return None;
+        }
+        let (last, parent) = self.path.split_last()?;
+        Some((parent, last.index()?))
+    }
+}
+
+impl Op {
+    /// Parses an op: a JSON array of components.
+    pub fn from_value(v: &Value) -> Result<Op, OtError> {
+        let Value::Array(items) = v else {
+            return Err(ill_formed("an op must be an array of components".into()));
+        };
+        let components = items
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Component::parse(c, i, false))
+            .collect::<Result<_, _>>()?;
+        Ok(Op(components))
+    }
+
+    /// The JSON form.
+    pub fn to_value(&self) -> Value {
+        Value::Array(self.0.iter().map(Component::to_value).collect())
+    }
+
+    /// The components.
+    pub fn components(&self) -> &[Component] {
+        &self.0
+    }
+
+    /// Number of components.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when the op does nothing.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<Vec<Component>> for Op {
+    fn from(components: Vec<Component>) -> Self {
+        Op(components)
+    }
+}
+
+fn parse_path(items: &[Value]) -> Result<Path, OtError> {
+    items
+        .iter()
+        .map(|v| match v {
+            Value::String(s) if s == "__proto__" || s == "constructor" => {
+                Err(OtError::ReservedKey(s.clone()))
+            }
+            Value::String(s) => Ok(PathElem::Key(s.clone())),
+            Value::Number(_) => js_index(v)
+                .map(PathElem::Index)
+                .ok_or_else(|| ill_formed(format!("path index {v} is not a non-negative integer"))),
+            other => Err(ill_formed(format!(
+                "path element {other} is neither key nor index"
+            ))),
+        })
+        .collect()
+}
+
+fn string_field(v: &Value, name: &str) -> Result<String, OtError> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        _ => Err(ill_formed(format!("{name} must be a string"))),
+    }
+}
+
+fn ill_formed(msg: String) -> OtError {
+    OtError::IllFormedComponent(msg)
+}
+
+/// A JSON number that is a non-negative integer JavaScript holds exactly
+/// (`1.0` counts, as it does in JavaScript).
+pub(crate) fn js_index(v: &Value) -> Option<i64> {
+    let n = v.as_number()?;
+    if let Some(i) = n.as_u64() {
+        return (i as f64 <= MAX_SAFE_INTEGER).then_some(i as i64);
+    }
+    let f = n.as_f64()?;
+    (f >= 0.0 && f.fract() == 0.0 && f <= MAX_SAFE_INTEGER).then_some(f as i64)
+}
+
+/// The JSON value JavaScript's `JSON.stringify` would produce for `n`:
+/// integral values print without a fraction (and `-0` as `0`).
+pub(crate) fn js_number(n: f64) -> Value {
+    if n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER {
+        return Value::from(n as i64);
+    }
+    Number::from_f64(n).map_or(Value::Null, Value::Number)
+}
+
+/// JavaScript's `a === b` for two values that were cloned independently:
+/// primitives compare by value, objects and arrays are never identical.
+pub(crate) fn js_strict_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::String(x), Value::String(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Nesting depth of a JSON value: 0 for a scalar, 1 for a flat list, ...
+/// Recursion is bounded by serde_json's parse depth limit.
+pub(crate) fn depth(v: &Value) -> usize {
+    match v {
+        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Value::Object(m) => 1 + m.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_and_prints_every_kind() {
+        for c in [
+            json!({"p": ["a", 0], "na": 2}),
+            json!({"p": ["l", 1], "li": {"x": 1}}),
+            json!({"p": ["l", 1], "ld": 3}),
+            json!({"p": ["l", 1], "li": 1, "ld": 2}),
+            json!({"p": ["l", 1], "lm": 0}),
+            json!({"p": ["k"], "oi": null}),
+            json!({"p": ["k"], "od": [1]}),
+            json!({"p": ["k"], "oi": 1, "od": 2}),
+            json!({"p": ["s", 3], "si": "é😀"}),
+            json!({"p": ["s", 0], "sd": "x"}),
+            json!({"p": ["s"], "t": "text0", "o": [{"p": 0, "i": "x"}]}),
+        ] {
+            let parsed = Component::from_value(&c).unwrap();
+            assert_eq!(parsed.to_value(), c);
+        }
+    }
+
+    #[test]
+    fn refuses_ill_formed_components() {
+        for (c, code) in [
+            (json!({"na": 1}), "missing_path"),
+            (json!({"p": "a", "na": 1}), "ill_formed_component"),
+            (json!({"p": [], "na": "1"}), "ill_formed_component"),
+            (json!({"p": [0], "li": 1, "oi": 2}), "ill_formed_component"),
+            (json!({"p": [0], "li": 1, "x": 2}), "ill_formed_component"),
+            (json!({"p": [0.5], "ld": 1}), "ill_formed_component"),
+            (json!({"p": [-1], "ld": 1}), "ill_formed_component"),
+            (json!({"p": ["a"], "li": 1}), "path_type_mismatch"),
+            (json!({"p": [0], "oi": 1}), "path_type_mismatch"),
+            (json!({"p": ["__proto__"], "oi": 1}), "reserved_key"),
+            (json!({"p": []}), "ill_formed_component"),
+        ] {
+            let err = Component::from_value(&c).unwrap_err();
+            assert_eq!(err.code(), code, "{c}");
+        }
+    }
+
+    #[test]
+    fn numbers_print_like_javascript() {
+        assert_eq!(js_number(3.0), json!(3));
+        assert_eq!(js_number(-0.0), json!(0));
+        assert_eq!(js_number(0.5), json!(0.5));
+        assert_eq!(js_index(&json!(2.0)), Some(2));
+        assert!(js_strict_eq(&json!(1), &json!(1.0)));
+        assert!(!js_strict_eq(&json!([1]), &json!([1])));
+    }
+}

@@ -1,0 +1,5 @@
+//! Integration tests of the OT core: laws (proptest) and reference cases.
+
+mod arbitrary;
+mod laws;
+mod reference;
