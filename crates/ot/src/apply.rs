@@ -157,7 +157,7 @@ impl Json0 {
         let list = list_path.to_vec();
         match &c.kind {
             Kind::ListInsert(v) => {
-                items.insert(index, v.clone());
+                items.insert(index, (**v).clone());
                 undo.push(Undo::ListRemove { list, index });
             }
             Kind::ListDelete(_) => {
@@ -165,7 +165,7 @@ impl Json0 {
                 undo.push(Undo::ListInsert { list, index, value });
             }
             Kind::ListReplace { insert, .. } => {
-                let old = std::mem::replace(&mut items[index], insert.clone());
+                let old = std::mem::replace(&mut items[index], (**insert).clone());
                 undo.push(Undo::Set {
                     path: c.path.clone(),
                     old,
@@ -197,7 +197,7 @@ fn apply_object(doc: &mut Value, c: &Component, undo: &mut Vec<Undo>) -> Result<
                 Err(OtError::ObjectInsertOverwrites(String::new()))
             }
             Kind::ObjectInsert(v) | Kind::ObjectReplace { insert: v, .. } => {
-                let old = std::mem::replace(doc, v.clone());
+                let old = std::mem::replace(doc, (**v).clone());
                 undo.push(Undo::Set {
                     path: Vec::new(),
                     old,
@@ -218,34 +218,36 @@ fn apply_object(doc: &mut Value, c: &Component, undo: &mut Vec<Undo>) -> Result<
     let PathElem::Key(key) = last else {
         return Err(OtError::PathTypeMismatch(format!("object index {last}")));
     };
+    let key: &str = key;
     let object = object_path.to_vec();
     match &c.kind {
         Kind::ObjectInsert(v) => {
             if map.contains_key(key) {
-                return Err(OtError::ObjectInsertOverwrites(key.clone()));
+                return Err(OtError::ObjectInsertOverwrites(key.to_string()));
             }
-            map.insert(key.clone(), v.clone());
+            map.insert(key.to_string(), (**v).clone());
             undo.push(Undo::KeyRemove {
                 object,
-                key: key.clone(),
+                key: key.to_string(),
             });
         }
-        Kind::ObjectReplace { insert, .. } => match map.insert(key.clone(), insert.clone()) {
+        Kind::ObjectReplace { insert, .. } => match map.insert(key.to_string(), (**insert).clone())
+        {
             Some(value) => undo.push(Undo::KeyInsert {
                 object,
-                key: key.clone(),
+                key: key.to_string(),
                 value,
             }),
             None => undo.push(Undo::KeyRemove {
                 object,
-                key: key.clone(),
+                key: key.to_string(),
             }),
         },
         Kind::ObjectDelete(_) => {
             if let Some(value) = map.remove(key) {
                 undo.push(Undo::KeyInsert {
                     object,
-                    key: key.clone(),
+                    key: key.to_string(),
                     value,
                 });
             }
@@ -276,7 +278,7 @@ pub(crate) fn walk_mut<'a>(
                 .and_then(|i| items.get_mut(i))
                 .ok_or_else(|| OtError::PathInvalid(format!("no element {i} at depth {depth}")))?,
             (Value::Object(map), PathElem::Key(k)) => map
-                .get_mut(k)
+                .get_mut(&**k)
                 .ok_or_else(|| OtError::PathInvalid(format!("no key {k:?} at depth {depth}")))?,
             (Value::Array(_), PathElem::Key(k)) => {
                 return Err(OtError::PathTypeMismatch(format!("key {k:?} into a list")));
@@ -309,7 +311,7 @@ fn target_mut<'a>(
             .ok()
             .and_then(|i| items.get_mut(i))
             .ok_or(missing),
-        (Value::Object(map), PathElem::Key(k)) => map.get_mut(k).ok_or(missing),
+        (Value::Object(map), PathElem::Key(k)) => map.get_mut(&**k).ok_or(missing),
         (Value::Array(_), PathElem::Key(k)) => {
             Err(OtError::PathTypeMismatch(format!("key {k:?} into a list")))
         }

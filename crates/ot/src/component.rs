@@ -6,6 +6,7 @@
 //! the other modules only ever see well-formed components.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde_json::{Map, Number, Value};
 
@@ -26,15 +27,15 @@ pub enum PathElem {
     /// A position in a list (or, as the last element of an `si`/`sd` path,
     /// an offset in a string). Signed because the reference's arithmetic is.
     Index(i64),
-    /// A key in an object.
-    Key(String),
+    /// A key in an object (shared: paths are cloned often during transform).
+    Key(Arc<str>),
 }
 
 impl PathElem {
     fn to_value(&self) -> Value {
         match self {
             PathElem::Index(i) => Value::from(*i),
-            PathElem::Key(k) => Value::from(k.as_str()),
+            PathElem::Key(k) => Value::from(&**k),
         }
     }
 
@@ -65,28 +66,28 @@ pub enum Kind {
     /// `na`: add to a number.
     NumberAdd(f64),
     /// `li`: insert into a list.
-    ListInsert(Value),
+    ListInsert(Arc<Value>),
     /// `ld`: delete from a list (the value deleted).
-    ListDelete(Value),
+    ListDelete(Arc<Value>),
     /// `li` + `ld`: replace a list element.
     ListReplace {
         /// The new element.
-        insert: Value,
+        insert: Arc<Value>,
         /// The element replaced.
-        delete: Value,
+        delete: Arc<Value>,
     },
     /// `lm`: move a list element to another index.
     ListMove(i64),
     /// `oi`: insert under a key that holds nothing.
-    ObjectInsert(Value),
+    ObjectInsert(Arc<Value>),
     /// `od`: delete a key (the value deleted).
-    ObjectDelete(Value),
+    ObjectDelete(Arc<Value>),
     /// `oi` + `od`: replace a key's value.
     ObjectReplace {
         /// The new value.
-        insert: Value,
+        insert: Arc<Value>,
         /// The value replaced.
-        delete: Value,
+        delete: Arc<Value>,
     },
     /// `si`: insert text; the last path element is the UTF-16 offset.
     StringInsert(String),
@@ -95,9 +96,9 @@ pub enum Kind {
     /// `t` + `o`: an op of a registered subtype on the value at the path.
     Subtype {
         /// The subtype's name, such as `text0`.
-        name: String,
+        name: Arc<str>,
         /// The subtype's own op.
-        op: Value,
+        op: Arc<Value>,
     },
 }
 
@@ -118,28 +119,28 @@ impl Kind {
     /// The `li` value, if any.
     pub fn li(&self) -> Option<&Value> {
         match self {
-            Kind::ListInsert(v) | Kind::ListReplace { insert: v, .. } => Some(v),
+            Kind::ListInsert(v) | Kind::ListReplace { insert: v, .. } => Some(&**v),
             _ => None,
         }
     }
     /// The `ld` value, if any.
     pub fn ld(&self) -> Option<&Value> {
         match self {
-            Kind::ListDelete(v) | Kind::ListReplace { delete: v, .. } => Some(v),
+            Kind::ListDelete(v) | Kind::ListReplace { delete: v, .. } => Some(&**v),
             _ => None,
         }
     }
     /// The `oi` value, if any.
     pub fn oi(&self) -> Option<&Value> {
         match self {
-            Kind::ObjectInsert(v) | Kind::ObjectReplace { insert: v, .. } => Some(v),
+            Kind::ObjectInsert(v) | Kind::ObjectReplace { insert: v, .. } => Some(&**v),
             _ => None,
         }
     }
     /// The `od` value, if any.
     pub fn od(&self) -> Option<&Value> {
         match self {
-            Kind::ObjectDelete(v) | Kind::ObjectReplace { delete: v, .. } => Some(v),
+            Kind::ObjectDelete(v) | Kind::ObjectReplace { delete: v, .. } => Some(&**v),
             _ => None,
         }
     }
@@ -200,31 +201,31 @@ impl Component {
                     .and_then(Value::as_f64)
                     .ok_or_else(|| ill_formed("na must be a number".into()))?,
             ),
-            ["li"] => Kind::ListInsert(m["li"].clone()),
-            ["ld"] => Kind::ListDelete(m["ld"].clone()),
+            ["li"] => Kind::ListInsert(shared(&m["li"])),
+            ["ld"] => Kind::ListDelete(shared(&m["ld"])),
             ["ld", "li"] => Kind::ListReplace {
-                insert: m["li"].clone(),
-                delete: m["ld"].clone(),
+                insert: shared(&m["li"]),
+                delete: shared(&m["ld"]),
             },
             ["lm"] => Kind::ListMove(
                 field("lm")
                     .and_then(js_index)
                     .ok_or_else(|| ill_formed("lm must be a non-negative integer".into()))?,
             ),
-            ["oi"] => Kind::ObjectInsert(m["oi"].clone()),
-            ["od"] => Kind::ObjectDelete(m["od"].clone()),
+            ["oi"] => Kind::ObjectInsert(shared(&m["oi"])),
+            ["od"] => Kind::ObjectDelete(shared(&m["od"])),
             ["od", "oi"] => Kind::ObjectReplace {
-                insert: m["oi"].clone(),
-                delete: m["od"].clone(),
+                insert: shared(&m["oi"]),
+                delete: shared(&m["od"]),
             },
             ["si"] => Kind::StringInsert(string_field(&m["si"], "si")?),
             ["sd"] => Kind::StringDelete(string_field(&m["sd"], "sd")?),
             ["o", "t"] => Kind::Subtype {
                 name: match &m["t"] {
-                    Value::String(s) if !s.is_empty() => s.clone(),
+                    Value::String(s) if !s.is_empty() => Arc::from(s.as_str()),
                     _ => return Err(ill_formed("t must be a subtype name".into())),
                 },
-                op: m["o"].clone(),
+                op: shared(&m["o"]),
             },
             [] => return Err(ill_formed("component has no instruction".into())),
             more => return Err(ill_formed(format!("conflicting instructions {more:?}"))),
@@ -297,24 +298,24 @@ impl Component {
         };
         match &self.kind {
             Kind::NumberAdd(n) => put("na", js_number(*n)),
-            Kind::ListInsert(v) => put("li", v.clone()),
-            Kind::ListDelete(v) => put("ld", v.clone()),
+            Kind::ListInsert(v) => put("li", (**v).clone()),
+            Kind::ListDelete(v) => put("ld", (**v).clone()),
             Kind::ListReplace { insert, delete } => {
-                put("li", insert.clone());
-                put("ld", delete.clone());
+                put("li", (**insert).clone());
+                put("ld", (**delete).clone());
             }
             Kind::ListMove(to) => put("lm", Value::from(*to)),
-            Kind::ObjectInsert(v) => put("oi", v.clone()),
-            Kind::ObjectDelete(v) => put("od", v.clone()),
+            Kind::ObjectInsert(v) => put("oi", (**v).clone()),
+            Kind::ObjectDelete(v) => put("od", (**v).clone()),
             Kind::ObjectReplace { insert, delete } => {
-                put("oi", insert.clone());
-                put("od", delete.clone());
+                put("oi", (**insert).clone());
+                put("od", (**delete).clone());
             }
             Kind::StringInsert(s) => put("si", Value::from(s.as_str())),
             Kind::StringDelete(s) => put("sd", Value::from(s.as_str())),
             Kind::Subtype { name, op } => {
-                put("t", Value::from(name.as_str()));
-                put("o", op.clone());
+                put("t", Value::from(&**name));
+                put("o", (**op).clone());
             }
         }
         Value::Object(m)
@@ -378,7 +379,7 @@ fn parse_path(items: &[Value]) -> Result<Path, OtError> {
             Value::String(s) if s == "__proto__" || s == "constructor" => {
                 Err(OtError::ReservedKey(s.clone()))
             }
-            Value::String(s) => Ok(PathElem::Key(s.clone())),
+            Value::String(s) => Ok(PathElem::Key(Arc::from(s.as_str()))),
             Value::Number(_) => js_index(v)
                 .map(PathElem::Index)
                 .ok_or_else(|| ill_formed(format!("path index {v} is not a non-negative integer"))),
@@ -387,6 +388,10 @@ fn parse_path(items: &[Value]) -> Result<Path, OtError> {
             ))),
         })
         .collect()
+}
+
+fn shared(v: &Value) -> Arc<Value> {
+    Arc::new(v.clone())
 }
 
 fn string_field(v: &Value, name: &str) -> Result<String, OtError> {

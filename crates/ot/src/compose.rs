@@ -54,7 +54,7 @@ impl Json0 {
                 },
                 Kind::Subtype { name, op },
             ) if *last_name == name => {
-                *last_op = self.registry().get(&name)?.compose(last_op, &op)?;
+                *last_op = self.registry().get(&name)?.compose(last_op, &op)?.into();
             }
             (Kind::NumberAdd(a), Kind::NumberAdd(b)) => {
                 let sum = *a + b;
@@ -69,7 +69,7 @@ impl Json0 {
                 // An insert directly followed by its delete is a no-op.
                 match last_kind {
                     Kind::ListReplace { delete, .. } => {
-                        *last_kind = Kind::ListDelete(delete.take())
+                        *last_kind = Kind::ListDelete(std::mem::take(delete))
                     }
                     _ => {
                         dest.pop();
@@ -79,7 +79,7 @@ impl Json0 {
             (Kind::ObjectDelete(deleted), Kind::ObjectInsert(inserted)) => {
                 last.kind = Kind::ObjectReplace {
                     insert: inserted,
-                    delete: deleted.take(),
+                    delete: std::mem::take(deleted),
                 };
             }
             (last_kind, kind) if last_kind.oi().is_some() && kind.od().is_some() => {
@@ -93,7 +93,7 @@ impl Json0 {
                     }
                     (k @ Kind::ObjectReplace { .. }, _) => {
                         if let Kind::ObjectReplace { delete, .. } = k {
-                            *k = Kind::ObjectDelete(delete.take());
+                            *k = Kind::ObjectDelete(std::mem::take(delete));
                         }
                     }
                     _ => {
@@ -158,7 +158,7 @@ impl Json0 {
             Kind::StringDelete(s) => Kind::StringInsert(s.clone()),
             Kind::Subtype { name, op } => Kind::Subtype {
                 name: name.clone(),
-                op: self.registry().get(name)?.invert(op)?,
+                op: self.registry().get(name)?.invert(op)?.into(),
             },
         };
         Ok(Component { path, kind })

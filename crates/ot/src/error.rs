@@ -134,6 +134,7 @@ impl OtError {
         matches!(
             self,
             OtError::IllFormedComponent(_)
+                | OtError::MissingPath { .. }
                 | OtError::NotAContainer(_)
                 | OtError::PathTypeMismatch(_)
                 | OtError::NotAString

@@ -201,7 +201,7 @@ fn transform_component(
             | Kind::ListReplace { delete: v, .. }
             | Kind::ObjectDelete(v)
             | Kind::ObjectReplace { delete: v, .. } => {
-                json0.apply(v, std::slice::from_ref(&below))?;
+                json0.apply(std::sync::Arc::make_mut(v), std::slice::from_ref(&below))?;
             }
             _ => {}
         }
@@ -236,7 +236,7 @@ fn transform_component(
                 if res.as_array().is_some_and(|a| a.is_empty()) {
                     return Ok(());
                 }
-                *op = res;
+                *op = res.into();
                 return json0.append_component(dest, c);
             }
         }

@@ -14,6 +14,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the server: web client, rooms and document sync on one port.
+    Serve(Box<server::ServeConfig>),
     /// Read json0 requests as JSON lines on stdin and answer each with one
     /// JSON line on stdout (see README, "The OT line interface").
     Ot,
@@ -21,6 +23,19 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Command::Serve(config) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| "info".into()),
+                )
+                .with_writer(std::io::stderr)
+                .init();
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(server::serve(*config))
+        }
         Command::Ot => ot_lines::run(std::io::stdin().lock(), std::io::stdout().lock()),
     }
 }

@@ -105,7 +105,7 @@ fn component(rng: &mut Rng, data: &mut Value, style: StringStyle) -> Option<Comp
                 }
                 Value::Object(m) if !m.is_empty() => {
                     let k = m.keys().nth(rng.below(m.len())).cloned()?;
-                    path.push(PathElem::Key(k.clone()));
+                    path.push(PathElem::Key(k.as_str().into()));
                     &m[&k]
                 }
                 _ => break,
@@ -125,13 +125,13 @@ fn component(rng: &mut Rng, data: &mut Value, style: StringStyle) -> Option<Comp
         let new = thing(rng, 1);
         let kind = if parent_is_list {
             Kind::ListReplace {
-                insert: new,
-                delete: operand,
+                insert: new.clone().into(),
+                delete: operand.clone().into(),
             }
         } else {
             Kind::ObjectReplace {
-                insert: new,
-                delete: operand,
+                insert: new.into(),
+                delete: operand.into(),
             }
         };
         Component {
@@ -156,7 +156,7 @@ fn component(rng: &mut Rng, data: &mut Value, style: StringStyle) -> Option<Comp
                     path: p,
                     kind: Kind::Subtype {
                         name: "text0".into(),
-                        op: json!([{"p": at, "i": text}]),
+                        op: json!([{"p": at, "i": text}]).into(),
                     },
                 },
             }
@@ -176,7 +176,7 @@ fn component(rng: &mut Rng, data: &mut Value, style: StringStyle) -> Option<Comp
                     path: p,
                     kind: Kind::Subtype {
                         name: "text0".into(),
-                        op: json!([{"p": b[from], "d": text}]),
+                        op: json!([{"p": b[from], "d": text}]).into(),
                     },
                 },
             }
@@ -192,14 +192,14 @@ fn component(rng: &mut Rng, data: &mut Value, style: StringStyle) -> Option<Comp
             p.push(PathElem::Index(rng.below(items.len() + 1) as i64));
             Component {
                 path: p,
-                kind: Kind::ListInsert(thing(rng, 1)),
+                kind: Kind::ListInsert(thing(rng, 1).into()),
             }
         } else {
             let i = rng.below(items.len());
             p.push(PathElem::Index(i as i64));
             Component {
                 path: p,
-                kind: Kind::ListDelete(items[i].clone()),
+                kind: Kind::ListDelete(items[i].clone().into()),
             }
         }
     } else if let Value::Object(m) = &operand {
@@ -210,10 +210,10 @@ fn component(rng: &mut Rng, data: &mut Value, style: StringStyle) -> Option<Comp
         match existing {
             Some(k) if rng.chance(0.5) => {
                 let old = m[&k].clone();
-                p.push(PathElem::Key(k));
+                p.push(PathElem::Key(k.as_str().into()));
                 Component {
                     path: p,
-                    kind: Kind::ObjectDelete(old),
+                    kind: Kind::ObjectDelete(old.into()),
                 }
             }
             _ => {
@@ -221,10 +221,10 @@ fn component(rng: &mut Rng, data: &mut Value, style: StringStyle) -> Option<Comp
                 while m.contains_key(&k) {
                     k.push('_');
                 }
-                p.push(PathElem::Key(k));
+                p.push(PathElem::Key(k.as_str().into()));
                 Component {
                     path: p,
-                    kind: Kind::ObjectInsert(thing(rng, 1)),
+                    kind: Kind::ObjectInsert(thing(rng, 1).into()),
                 }
             }
         }
@@ -233,8 +233,8 @@ fn component(rng: &mut Rng, data: &mut Value, style: StringStyle) -> Option<Comp
         Component {
             path: path.clone(),
             kind: Kind::ObjectReplace {
-                insert: thing(rng, 1),
-                delete: operand,
+                insert: thing(rng, 1).into(),
+                delete: operand.into(),
             },
         }
     };
@@ -257,7 +257,7 @@ fn lookup<'a>(mut v: &'a Value, path: &[PathElem]) -> &'a Value {
     for p in path {
         v = match (v, p) {
             (Value::Array(items), PathElem::Index(i)) => &items[*i as usize],
-            (Value::Object(m), PathElem::Key(k)) => &m[k],
+            (Value::Object(m), PathElem::Key(k)) => &m[&**k],
             _ => return &Value::Null,
         };
     }

@@ -1,0 +1,462 @@
+//! The ShareDB wire protocol (1.2, as spoken by the npm `sharedb` 7.0.0
+//! client) seen from the client: the messages a simulated client sends,
+//! byte-for-byte in the shape `Connection.send` produces them, and a
+//! tolerant parser for what the server sends back. The only module that
+//! knows the JSON field names.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The URI ShareDB's server announces as its default type, and the type of
+/// every document the load generator creates.
+pub const JSON0_URI: &str = "http://sharejs.org/types/JSONv0";
+
+/// The protocol major version both sides must agree on.
+pub const PROTOCOL_MAJOR: u64 = 1;
+
+/// The protocol minor version the 7.0.0 client announces.
+pub const PROTOCOL_MINOR: u64 = 2;
+
+/// `{"a":"hs","id":…,"protocol":1,"protocolMinor":2}`: the client sends
+/// this when the socket opens (`id` null) and again when the server's
+/// `init` arrives (`id` is then whatever it learned so far, usually null).
+pub fn handshake(id: Option<&str>) -> String {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Hs<'a> {
+        a: &'static str,
+        id: Option<&'a str>,
+        protocol: u64,
+        protocol_minor: u64,
+    }
+    to_json(&Hs {
+        a: "hs",
+        id,
+        protocol: PROTOCOL_MAJOR,
+        protocol_minor: PROTOCOL_MINOR,
+    })
+}
+
+/// `{"a":"s","c":…,"d":…,"v":null}`: subscribe to a document the client
+/// has no version of yet, which asks for the snapshot.
+pub fn subscribe(collection: &str, id: &str) -> String {
+    doc_request("s", collection, id)
+}
+
+/// `{"a":"f","c":…,"d":…,"v":null}`: fetch the snapshot (what the client
+/// sends after a hard rollback, when its version is null).
+pub fn fetch(collection: &str, id: &str) -> String {
+    doc_request("f", collection, id)
+}
+
+fn doc_request(action: &'static str, collection: &str, id: &str) -> String {
+    #[derive(Serialize)]
+    struct Req<'a> {
+        a: &'static str,
+        c: &'a str,
+        d: &'a str,
+        v: Option<u64>,
+    }
+    to_json(&Req {
+        a: action,
+        c: collection,
+        d: id,
+        v: None,
+    })
+}
+
+#[derive(Serialize)]
+struct OutOp<'a> {
+    a: &'static str,
+    c: &'a str,
+    d: &'a str,
+    v: u64,
+    seq: u64,
+    // The client always sends an (often empty) `x` of extra data.
+    x: Empty,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    op: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    create: Option<CreateBody<'a>>,
+}
+
+#[derive(Serialize)]
+struct Empty {}
+
+#[derive(Serialize)]
+struct CreateBody<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    data: &'a Value,
+}
+
+/// A json0 op submitted at base version `v`. Like the npm client on a first
+/// attempt, it carries no `src`: the server fills in the connection's id.
+pub fn op(collection: &str, id: &str, v: u64, seq: u64, op: &Value) -> String {
+    to_json(&OutOp {
+        a: "op",
+        c: collection,
+        d: id,
+        v,
+        seq,
+        x: Empty {},
+        op: Some(op),
+        create: None,
+    })
+}
+
+/// A create of a json0 document with `data`, at base version `v` (0 for a
+/// document that never existed).
+pub fn create(collection: &str, id: &str, v: u64, seq: u64, data: &Value) -> String {
+    let create = CreateBody {
+        kind: JSON0_URI,
+        data,
+    };
+    to_json(&OutOp {
+        a: "op",
+        c: collection,
+        d: id,
+        v,
+        seq,
+        x: Empty {},
+        op: None,
+        create: Some(create),
+    })
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    // These structs hold only strings, integers and `Value`s, which always
+    // serialize.
+    serde_json::to_string(value).expect("wire structs always serialize")
+}
+
+/// A message from the server, reduced to what the load generator acts on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    /// `init`, sent by the server as soon as the socket opens.
+    Init(Hello),
+    /// The reply to `hs`.
+    Handshake(Result<Hello, ServerError>),
+    /// The reply to `s`.
+    Subscribe(DocReply),
+    /// The reply to `f`.
+    Fetch(DocReply),
+    /// An `op` message: an ack, a broadcast op, or an error about a submit.
+    Op(OpMessage),
+    /// Any other action (presence, queries, pong, …), by name.
+    Other(String),
+}
+
+/// The fields of `init` and `hs`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hello {
+    /// The connection's id; ops it submits carry it as `src`.
+    pub id: Option<String>,
+    /// Protocol major version.
+    pub protocol: Option<u64>,
+    /// The server's default type URI.
+    pub default_type: Option<String>,
+}
+
+/// The `{code, message}` of a failed request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerError {
+    /// ShareDB's error code, e.g. `ERR_OP_SUBMIT_REJECTED`.
+    pub code: String,
+    /// Human-readable text.
+    pub message: String,
+}
+
+impl std::fmt::Display for ServerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+/// A subscribe or fetch reply for one document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocReply {
+    /// Collection.
+    pub c: Option<String>,
+    /// Document id.
+    pub d: Option<String>,
+    /// The snapshot, or why there is none.
+    pub snapshot: Result<Snapshot, ServerError>,
+}
+
+/// A document snapshot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    /// Version: the number of ops committed so far.
+    pub v: u64,
+    /// The content, or `None` when the document does not exist (ShareDB
+    /// sends `"type":null` then, and omits `type` for json0 documents).
+    pub data: Option<Value>,
+}
+
+/// An `op` message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpMessage {
+    /// Collection.
+    pub c: Option<String>,
+    /// Document id.
+    pub d: Option<String>,
+    /// The version the op was committed at (its base version).
+    pub v: Option<u64>,
+    /// Id of the submitting connection.
+    pub src: Option<String>,
+    /// The submitter's sequence number.
+    pub seq: Option<u64>,
+    /// What the message carries.
+    pub body: OpBody,
+    /// Set when the server rejected a submit; the message then echoes it.
+    pub error: Option<ServerError>,
+}
+
+/// The payload of an `op` message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OpBody {
+    /// No payload: the acknowledgement of the receiver's own submit.
+    Ack,
+    /// A json0 edit.
+    Edit(Value),
+    /// A create, with the document's initial data.
+    Create(Value),
+    /// A delete.
+    Del,
+}
+
+#[derive(Deserialize)]
+struct Raw {
+    a: Option<String>,
+    c: Option<String>,
+    d: Option<String>,
+    v: Option<u64>,
+    src: Option<String>,
+    seq: Option<u64>,
+    // Deliberately `Value`: `id` is a string in `hs`/`init` but a number in
+    // query replies.
+    id: Option<Value>,
+    protocol: Option<u64>,
+    #[serde(rename = "type")]
+    kind: Option<Value>,
+    data: Option<Value>,
+    op: Option<Value>,
+    create: Option<Value>,
+    del: Option<Value>,
+    error: Option<Value>,
+}
+
+/// Parses one text message. Errors only on JSON that is not an object with
+/// fields of the expected types; unknown fields and actions are fine.
+pub fn parse(text: &str) -> Result<Incoming, serde_json::Error> {
+    let raw: Raw = serde_json::from_str(text)?;
+    let error = raw.error.as_ref().map(server_error);
+    let action = raw.a.unwrap_or_default();
+    Ok(match action.as_str() {
+        "init" => Incoming::Init(hello(&raw.id, raw.protocol, &raw.kind)),
+        "hs" => Incoming::Handshake(match error {
+            Some(e) => Err(e),
+            None => Ok(hello(&raw.id, raw.protocol, &raw.kind)),
+        }),
+        "s" | "f" => {
+            let snapshot = match error {
+                Some(e) => Err(e),
+                None => snapshot(raw.data.as_ref()),
+            };
+            let reply = DocReply {
+                c: raw.c,
+                d: raw.d,
+                snapshot,
+            };
+            if action == "s" {
+                Incoming::Subscribe(reply)
+            } else {
+                Incoming::Fetch(reply)
+            }
+        }
+        "op" => {
+            let body = if let Some(op) = raw.op {
+                OpBody::Edit(op)
+            } else if let Some(create) = raw.create {
+                OpBody::Create(create.get("data").cloned().unwrap_or(Value::Null))
+            } else if raw.del.is_some() {
+                OpBody::Del
+            } else {
+                OpBody::Ack
+            };
+            Incoming::Op(OpMessage {
+                c: raw.c,
+                d: raw.d,
+                v: raw.v,
+                src: raw.src,
+                seq: raw.seq,
+                body,
+                error,
+            })
+        }
+        _ => Incoming::Other(action),
+    })
+}
+
+fn hello(id: &Option<Value>, protocol: Option<u64>, kind: &Option<Value>) -> Hello {
+    Hello {
+        id: id.as_ref().and_then(Value::as_str).map(str::to_owned),
+        protocol,
+        default_type: kind.as_ref().and_then(Value::as_str).map(str::to_owned),
+    }
+}
+
+fn server_error(error: &Value) -> ServerError {
+    let text = |key: &str| {
+        error
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    ServerError {
+        code: text("code"),
+        message: text("message"),
+    }
+}
+
+fn snapshot(data: Option<&Value>) -> Result<Snapshot, ServerError> {
+    let bad = |message: &str| ServerError {
+        code: "LOADGEN_BAD_REPLY".into(),
+        message: message.into(),
+    };
+    let data = data.ok_or_else(|| bad("reply without data"))?;
+    let v = data
+        .get("v")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| bad("snapshot without version"))?;
+    // ShareDB omits `type` for documents of the default type and sends
+    // `null` for documents that do not exist.
+    let exists = match data.get("type") {
+        None => data.get("data").is_some(),
+        Some(kind) => !kind.is_null(),
+    };
+    let content = if exists {
+        Some(data.get("data").cloned().unwrap_or(Value::Null))
+    } else {
+        None
+    };
+    Ok(Snapshot { v, data: content })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn outgoing_messages_match_the_npm_client() {
+        assert_eq!(
+            handshake(None),
+            r#"{"a":"hs","id":null,"protocol":1,"protocolMinor":2}"#
+        );
+        assert_eq!(
+            subscribe("elements", "load0"),
+            r#"{"a":"s","c":"elements","d":"load0","v":null}"#
+        );
+        assert_eq!(
+            op("elements", "load0", 3, 7, &json!([{"p": ["n"], "na": 1}])),
+            r#"{"a":"op","c":"elements","d":"load0","v":3,"seq":7,"x":{},"op":[{"na":1,"p":["n"]}]}"#
+        );
+        assert_eq!(
+            create("elements", "load0", 0, 1, &json!({"n": 0})),
+            r#"{"a":"op","c":"elements","d":"load0","v":0,"seq":1,"x":{},"create":{"type":"http://sharejs.org/types/JSONv0","data":{"n":0}}}"#
+        );
+    }
+
+    // Messages as ShareDB 7.0.0 sent them in a recorded session.
+    #[test]
+    fn parses_what_sharedb_sends() {
+        let init = parse(
+            r#"{"a":"init","protocol":1,"protocolMinor":2,"id":"8d51","type":"http://sharejs.org/types/JSONv0"}"#,
+        );
+        let hello = Hello {
+            id: Some("8d51".into()),
+            protocol: Some(1),
+            default_type: Some(JSON0_URI.into()),
+        };
+        assert_eq!(init.unwrap(), Incoming::Init(hello));
+
+        let missing =
+            parse(r#"{"data":{"v":0,"type":null},"a":"s","c":"elements","d":"load0"}"#).unwrap();
+        let Incoming::Subscribe(reply) = missing else {
+            panic!("{missing:?}")
+        };
+        assert_eq!(reply.snapshot, Ok(Snapshot { v: 0, data: None }));
+
+        let fetched = parse(
+            r#"{"data":{"v":4,"data":{"n":1,"log":["x"]}},"a":"f","c":"elements","d":"load0"}"#,
+        )
+        .unwrap();
+        let Incoming::Fetch(reply) = fetched else {
+            panic!("{fetched:?}")
+        };
+        assert_eq!(
+            reply.snapshot,
+            Ok(Snapshot {
+                v: 4,
+                data: Some(json!({"n": 1, "log": ["x"]}))
+            })
+        );
+
+        let ack =
+            parse(r#"{"src":"8d51","seq":2,"v":1,"a":"op","c":"elements","d":"load0"}"#).unwrap();
+        let Incoming::Op(ack) = ack else {
+            panic!("{ack:?}")
+        };
+        assert_eq!(
+            (ack.v, ack.seq, ack.src.as_deref(), &ack.body),
+            (Some(1), Some(2), Some("8d51"), &OpBody::Ack)
+        );
+
+        let op = parse(
+            r#"{"a":"op","c":"elements","d":"load0","v":3,"src":"2f0c","seq":2,"op":[{"p":["log",1],"ld":"x"}]}"#,
+        );
+        let Incoming::Op(op) = op.unwrap() else {
+            panic!()
+        };
+        assert_eq!(op.body, OpBody::Edit(json!([{"p": ["log", 1], "ld": "x"}])));
+
+        let create = parse(
+            r#"{"a":"op","c":"elements","d":"load0","v":0,"src":"8d51","seq":1,"create":{"type":"http://sharejs.org/types/JSONv0","data":{"n":0,"log":[]}}}"#,
+        );
+        let Incoming::Op(create) = create.unwrap() else {
+            panic!()
+        };
+        assert_eq!(create.body, OpBody::Create(json!({"n": 0, "log": []})));
+
+        let rejected = parse(
+            r#"{"a":"op","c":"elements","d":"load0","v":9,"seq":3,"x":{},"op":[],"error":{"code":"ERR_X","message":"no"}}"#,
+        );
+        let Incoming::Op(rejected) = rejected.unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            rejected.error,
+            Some(ServerError {
+                code: "ERR_X".into(),
+                message: "no".into()
+            })
+        );
+    }
+
+    #[test]
+    fn tolerates_unknown_actions_and_rejects_non_objects() {
+        assert_eq!(
+            parse(r#"{"a":"pp"}"#).unwrap(),
+            Incoming::Other("pp".into())
+        );
+        assert_eq!(
+            parse(r#"{"a":"qs","id":3}"#).unwrap(),
+            Incoming::Other("qs".into())
+        );
+        assert!(parse("[1]").is_err());
+        assert!(parse(r#"{"a":"op","v":"one"}"#).is_err());
+    }
+}

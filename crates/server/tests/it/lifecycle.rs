@@ -1,0 +1,124 @@
+//! Graceful shutdown, durability across restarts, and slow consumers.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+use crate::harness::{config, connect, recv, send, token};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_says_going_away_and_keeps_every_acked_op() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = server::start(config(dir.path(), &[])).await.unwrap();
+    let mut ws = connect(running.addr, &token("r1", "p1")).await;
+    send(&mut ws, json!({"a": "op", "c": "e", "d": "r1", "v": 0, "seq": 1, "create": {"type": "json0", "data": {"n": 0}}})).await;
+    assert_eq!(recv(&mut ws).await["v"], 0);
+    for i in 0..50u64 {
+        send(&mut ws, json!({"a": "op", "c": "e", "d": "r1", "v": i + 1, "seq": i + 2, "op": [{"p": ["n"], "na": 1}]})).await;
+        let ack = recv(&mut ws).await;
+        assert_eq!(ack["v"], i + 1, "{ack}");
+    }
+    running.shutdown();
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(Some(frame)))) => return Some(frame.code),
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(closed, Some(CloseCode::Away));
+    running.wait().await.unwrap();
+
+    let again = server::start(config(dir.path(), &[])).await.unwrap();
+    let mut ws = connect(again.addr, &token("r1", "p2")).await;
+    send(&mut ws, json!({"a": "f", "c": "e", "d": "r1"})).await;
+    let reply = recv(&mut ws).await;
+    assert_eq!(reply["data"]["v"], 51);
+    assert_eq!(reply["data"]["data"], json!({"n": 50}));
+    again.shutdown();
+    again.wait().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_disconnected_and_others_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = server::start(config(
+        dir.path(),
+        &["--send-queue", "4", "--ops-per-second", "100000"],
+    ))
+    .await
+    .unwrap();
+    let mut writer = connect(running.addr, &token("r1", "w")).await;
+    let mut sleeper = connect(running.addr, &token("r1", "s")).await;
+    send(&mut writer, json!({"a": "op", "c": "e", "d": "r1", "v": 0, "seq": 1, "create": {"type": "json0", "data": {"blob": ""}}})).await;
+    recv(&mut writer).await;
+    send(&mut sleeper, json!({"a": "s", "c": "e", "d": "r1"})).await;
+    assert_eq!(recv(&mut sleeper).await["a"], "s");
+    // The sleeper stops reading. Each op replaces a 64 KB string, so the
+    // loopback TCP buffers fill after a few hundred ops.
+    let blob = "x".repeat(64 * 1024);
+    let mut old = String::new();
+    for i in 0..400u64 {
+        send(
+            &mut writer,
+            json!({"a": "op", "c": "e", "d": "r1", "v": i + 1, "seq": i + 2,
+            "op": [{"p": ["blob"], "od": old, "oi": blob}]}),
+        )
+        .await;
+        let ack = recv(&mut writer).await;
+        assert_eq!(ack["v"], i + 1, "the writer is not held up: {ack}");
+        old.clone_from(&blob);
+    }
+    // Now read: after whatever was buffered, the connection ends.
+    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match sleeper.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code),
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    })
+    .await;
+    eprintln!("slow consumer close: {ended:?}");
+    assert!(ended.is_ok(), "the slow consumer was not disconnected");
+    running.shutdown();
+    running.wait().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_errors_and_the_connection_survives() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = server::start(config(dir.path(), &["--max-message-bytes", "2048"]))
+        .await
+        .unwrap();
+    let mut ws = connect(running.addr, &token("r1", "p1")).await;
+    use futures_util::SinkExt;
+    for (raw, code) in [
+        ("{not json".to_string(), "ERR_MESSAGE_BADLY_FORMED"),
+        ("[1,2]".to_string(), "ERR_MESSAGE_BADLY_FORMED"),
+        (json!({"a": "zz"}).to_string(), "ERR_MESSAGE_BADLY_FORMED"),
+        (json!({"a": "s", "c": 5, "d": "r1"}).to_string(), "ERR_MESSAGE_BADLY_FORMED"),
+        (json!({"a": "f", "c": "e", "d": "r2"}).to_string(), "ERR_FORBIDDEN"),
+        (json!({"a": "f", "c": "e", "d": "r10"}).to_string(), "ERR_FORBIDDEN"),
+        (json!({"a": "op", "c": "e", "d": "r1", "v": 0, "seq": 1, "op": [{"p": ["x"], "na": 1}]}).to_string(), "ERR_DOC_DOES_NOT_EXIST"),
+        (json!({"a": "op", "c": "e", "d": "r1", "seq": 2, "op": {"p": []}}).to_string(), "ERR_OT_OP_BADLY_FORMED"),
+        (json!({"a": "qf", "id": 1, "c": "e", "q": {}}).to_string(), "ERR_QUERIES_NOT_SUPPORTED"),
+        (json!({"a": "f", "c": "e", "d": "r1", "pad": "x".repeat(4000)}).to_string(), "ERR_MESSAGE_TOO_LARGE"),
+    ] {
+        ws.send(Message::Text(raw.clone().into())).await.unwrap();
+        let reply = recv(&mut ws).await;
+        assert_eq!(reply["error"]["code"], code, "{raw} -> {reply}");
+    }
+    send(&mut ws, json!({"a": "pp"})).await;
+    assert_eq!(recv(&mut ws).await, json!({"a": "pp"}));
+    running.shutdown();
+    running.wait().await.unwrap();
+}

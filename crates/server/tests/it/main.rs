@@ -1,0 +1,4 @@
+//! The server in-process, driven over real WebSockets on loopback.
+
+mod harness;
+mod lifecycle;

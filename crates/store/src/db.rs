@@ -1,0 +1,387 @@
+//! Connection pools and every SQL statement outside migrations.
+//!
+//! [`Pool`] holds the concrete sqlx pool of one backend, and [`with_pool!`]
+//! runs a block with it. The block is written once and type-checked once per
+//! backend, so both run the same statements with native drivers (no `Any`
+//! driver, no generic bounds). The statements use `$n` placeholders and
+//! `ON CONFLICT … DO NOTHING | DO UPDATE … WHERE` and `RETURNING`, which
+//! SQLite and PostgreSQL both accept; only the generated multi-row insert
+//! spells its placeholders per backend (see `INSERT_OPS_SQLITE`).
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use sqlx::Row;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::model::{OpRow, SnapshotRow, WriteRow};
+use crate::{StoreError, StoreOptions, StoredOp, StoredSnapshot};
+
+/// A pool of connections to one backend.
+#[derive(Debug, Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete sqlx pool inside a [`Pool`].
+macro_rules! with_pool {
+    ($pool:expr, $p:ident => $body:expr) => {
+        match $pool {
+            $crate::db::Pool::Sqlite($p) => $body,
+            $crate::db::Pool::Postgres($p) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+/// How long a SQLite connection waits for another process's write lock.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Pool {
+    pub(crate) fn backend(&self) -> &'static str {
+        match self {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Starts a write transaction. SQLite's plain `BEGIN` takes the write
+    /// lock only at the first write; a transaction that reads first can then
+    /// fail with `SQLITE_BUSY` without waiting, so writes take it up front.
+    pub(crate) fn begin_write_sql(&self) -> &'static str {
+        match self {
+            Pool::Sqlite(_) => "BEGIN IMMEDIATE",
+            Pool::Postgres(_) => "BEGIN",
+        }
+    }
+
+    pub(crate) async fn close(&self) {
+        with_pool!(self, p => p.close().await)
+    }
+}
+
+/// The two pools of a store: many readers and the writer task's one
+/// connection, so reads never queue behind a commit for a connection.
+pub(crate) struct Pools {
+    pub read: Pool,
+    pub write: Pool,
+}
+
+pub(crate) async fn connect(url: &str, options: &StoreOptions) -> Result<Pools, StoreError> {
+    let readers = options.read_connections.max(1);
+    if url.starts_with("sqlite:") {
+        let connect = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::InvalidUrl(e.to_string()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT);
+        create_parent_dir(connect.get_filename())?;
+        // The writer connects first: switching to WAL needs a lock that
+        // concurrent openers cannot wait for politely.
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(connect.clone())
+            .await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(readers)
+            .connect_with(connect)
+            .await?;
+        Ok(Pools {
+            read: Pool::Sqlite(read),
+            write: Pool::Sqlite(write),
+        })
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let connect =
+            PgConnectOptions::from_str(url).map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
+        let write = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(connect.clone())
+            .await?;
+        let read = PgPoolOptions::new()
+            .max_connections(readers)
+            .connect_with(connect)
+            .await?;
+        Ok(Pools {
+            read: Pool::Postgres(read),
+            write: Pool::Postgres(write),
+        })
+    } else {
+        Err(StoreError::InvalidUrl(
+            "expected sqlite://<path> or postgres://…".into(),
+        ))
+    }
+}
+
+fn create_parent_dir(file: &Path) -> Result<(), StoreError> {
+    // An in-memory database is named `file:…` and has no directory.
+    if file
+        .as_os_str()
+        .to_str()
+        .is_some_and(|name| name.starts_with("file:"))
+    {
+        return Ok(());
+    }
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => Ok(std::fs::create_dir_all(dir)?),
+        _ => Ok(()),
+    }
+}
+
+/// Row counts of the multi-row op inserts. A batch is cut greedily into
+/// chunks of these sizes: a few round trips per batch instead of one per op,
+/// and only this many statement texts to prepare per connection.
+const CHUNK_SIZES: [usize; 4] = [64, 16, 4, 1];
+
+/// `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING` for each of
+/// [`CHUNK_SIZES`]; the returned keys are the rows that were inserted.
+///
+/// The only SQL spelled differently per backend outside migrations is the
+/// placeholders here. SQLite finds a named parameter (`$n`) by a linear scan
+/// of all the statement's names, which makes binding 448 of them quadratic
+/// and the insert several times slower; its anonymous `?` are positional.
+static INSERT_OPS_SQLITE: LazyLock<[String; 4]> =
+    LazyLock::new(|| CHUNK_SIZES.map(|rows| insert_ops_sql(rows, false)));
+static INSERT_OPS_POSTGRES: LazyLock<[String; 4]> =
+    LazyLock::new(|| CHUNK_SIZES.map(|rows| insert_ops_sql(rows, true)));
+
+fn insert_ops_sql(rows: usize, numbered: bool) -> String {
+    let mut sql =
+        String::from("INSERT INTO ops (collection, doc_id, v, src, seq, body, ts) VALUES ");
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..7 {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            if numbered {
+                let _ = write!(sql, "${}", row * 7 + column + 1);
+            } else {
+                sql.push('?');
+            }
+        }
+        sql.push(')');
+    }
+    sql.push_str(" ON CONFLICT (collection, doc_id, v) DO NOTHING RETURNING collection, doc_id, v");
+    sql
+}
+
+/// The insert statement for the next chunk of `remaining` ops, and its size.
+fn next_chunk(pool: &Pool, remaining: usize) -> (&'static str, usize) {
+    let statements = match pool {
+        Pool::Sqlite(_) => &*INSERT_OPS_SQLITE,
+        Pool::Postgres(_) => &*INSERT_OPS_POSTGRES,
+    };
+    let i = chunk_index(remaining);
+    (statements[i].as_str(), CHUNK_SIZES[i])
+}
+
+/// The index in [`CHUNK_SIZES`] of the largest chunk not above `remaining`.
+fn chunk_index(remaining: usize) -> usize {
+    // The last size is 1, so for `remaining >= 1` the search finds one.
+    CHUNK_SIZES
+        .iter()
+        .position(|size| *size <= remaining)
+        .unwrap_or(CHUNK_SIZES.len() - 1)
+}
+
+const UPSERT_SNAPSHOT: &str = "INSERT INTO snapshots (collection, doc_id, v, doc_type, data) \
+     VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (collection, doc_id) DO UPDATE \
+     SET v = excluded.v, doc_type = excluded.doc_type, data = excluded.data \
+     WHERE excluded.v > snapshots.v";
+
+const SELECT_SNAPSHOT: &str =
+    "SELECT v, doc_type, data FROM snapshots WHERE collection = $1 AND doc_id = $2";
+
+const SELECT_OPS: &str = "SELECT v, src, seq, body, ts FROM ops \
+     WHERE collection = $1 AND doc_id = $2 AND v >= $3 AND v <= $4 \
+     ORDER BY v";
+
+pub(crate) async fn load_snapshot(
+    pool: &Pool,
+    collection: &str,
+    doc_id: &str,
+) -> Result<Option<StoredSnapshot>, StoreError> {
+    with_pool!(pool, p => {
+        let row = sqlx::query(SELECT_SNAPSHOT)
+            .bind(collection)
+            .bind(doc_id)
+            .fetch_optional(p)
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(row) => SnapshotRow::into_snapshot(
+                row.try_get(0)?,
+                row.try_get(1)?,
+                row.try_get::<Option<&str>, _>(2)?,
+            )
+            .map(Some),
+        }
+    })
+}
+
+/// Ops with `first <= v <= last`, in version order.
+pub(crate) async fn load_ops(
+    pool: &Pool,
+    collection: &str,
+    doc_id: &str,
+    first: i64,
+    last: i64,
+) -> Result<Vec<StoredOp>, StoreError> {
+    with_pool!(pool, p => {
+        let rows = sqlx::query(SELECT_OPS)
+            .bind(collection)
+            .bind(doc_id)
+            .bind(first)
+            .bind(last)
+            .fetch_all(p)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                OpRow::into_op(
+                    row.try_get(0)?,
+                    row.try_get(1)?,
+                    row.try_get(2)?,
+                    row.try_get::<&str, _>(3)?,
+                    row.try_get(4)?,
+                )
+            })
+            .collect()
+    })
+}
+
+/// Why a batch did not commit.
+#[derive(Debug)]
+pub(crate) enum BatchError {
+    /// Statement `index` failed; the transaction was rolled back and nothing
+    /// of the batch is stored.
+    Statement { index: usize, error: sqlx::Error },
+    /// The transaction could not start or commit; whether a failed commit
+    /// took effect is unknown.
+    Transaction(sqlx::Error),
+}
+
+/// Writes `rows` in one transaction. For each row the result says whether it
+/// changed the table: `false` is a taken version for an op, and a snapshot
+/// that was not newer than the stored one.
+pub(crate) async fn write_batch(pool: &Pool, rows: &[&WriteRow]) -> Result<Vec<bool>, BatchError> {
+    let mut changed = vec![false; rows.len()];
+    // A version taken earlier in the same batch is taken: only the first op
+    // with each key is sent, and the database decides whether it is free.
+    let mut keys = HashSet::new();
+    let ops: Vec<(usize, &OpRow)> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, row)| match row {
+            WriteRow::Op(op) => keys
+                .insert((op.collection.as_str(), op.doc_id.as_str(), op.v))
+                .then_some((i, op)),
+            WriteRow::Snapshot(_) => None,
+        })
+        .collect();
+
+    with_pool!(pool, p => {
+        let mut tx = p
+            .begin_with(pool.begin_write_sql())
+            .await
+            .map_err(BatchError::Transaction)?;
+        let mut rest = ops.as_slice();
+        while !rest.is_empty() {
+            let (sql, size) = next_chunk(pool, rest.len());
+            let (chunk, tail) = rest.split_at(size);
+            rest = tail;
+            let mut insert = sqlx::query(sql);
+            for (_, op) in chunk {
+                insert = insert
+                    .bind(op.collection.as_str())
+                    .bind(op.doc_id.as_str())
+                    .bind(op.v)
+                    .bind(op.src.as_str())
+                    .bind(op.seq)
+                    .bind(op.body.as_str())
+                    .bind(op.ts);
+            }
+            let statement_error = |error| BatchError::Statement { index: chunk[0].0, error };
+            let inserted = insert.fetch_all(&mut *tx).await.map_err(statement_error)?;
+            if inserted.len() == chunk.len() {
+                // The usual case: every version was free.
+                for (i, _) in chunk {
+                    changed[*i] = true;
+                }
+            } else {
+                let mut stored = HashSet::with_capacity(inserted.len());
+                for row in &inserted {
+                    let collection: &str = row.try_get(0).map_err(statement_error)?;
+                    let doc_id: &str = row.try_get(1).map_err(statement_error)?;
+                    let v: i64 = row.try_get(2).map_err(statement_error)?;
+                    stored.insert((collection, doc_id, v));
+                }
+                for (i, op) in chunk {
+                    let key = (op.collection.as_str(), op.doc_id.as_str(), op.v);
+                    changed[*i] = stored.contains(&key);
+                }
+            }
+        }
+        // Snapshots are rare next to ops: one statement each. The upsert's
+        // `WHERE` keeps the newest of several saves in any order.
+        for (index, row) in rows.iter().enumerate() {
+            if let WriteRow::Snapshot(s) = row {
+                let done = sqlx::query(UPSERT_SNAPSHOT)
+                    .bind(s.collection.as_str())
+                    .bind(s.doc_id.as_str())
+                    .bind(s.v)
+                    .bind(s.doc_type.as_deref())
+                    .bind(s.data.as_deref())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|error| BatchError::Statement { index, error })?;
+                changed[index] = done.rows_affected() > 0;
+            }
+        }
+        tx.commit().await.map_err(BatchError::Transaction)?;
+        Ok(changed)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cover_any_batch() {
+        for len in 1..600 {
+            let (mut rest, mut statements) = (len, 0);
+            while rest > 0 {
+                let size = CHUNK_SIZES[chunk_index(rest)];
+                assert!(size <= rest);
+                rest -= size;
+                statements += 1;
+            }
+            assert!(
+                statements <= len / 64 + 3 * 3,
+                "{len} ops took {statements} statements"
+            );
+        }
+    }
+
+    #[test]
+    fn placeholders_per_backend() {
+        let numbered = insert_ops_sql(2, true);
+        assert!(numbered.contains(
+            "VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14) ON CONFLICT"
+        ));
+        let anonymous = insert_ops_sql(2, false);
+        assert!(
+            anonymous.contains("VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?) ON CONFLICT")
+        );
+    }
+}

@@ -1,0 +1,518 @@
+//! The task that owns one document: the IO shell around `DocState`.
+//!
+//! Commit flow: a submitted op is transformed against the ops committed
+//! after its base version, applied in memory, and handed to the store. Its
+//! ack and broadcast wait until the store says the op is durable; commits
+//! are pipelined (several in flight, completed in order), so a busy
+//! document is not limited to one storage round trip per op. Reads
+//! (subscribe, fetch) first wait for in-flight commits, so nobody ever sees
+//! state that is not yet durable.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesOrdered;
+use serde_json::{Map, Value};
+use store::{Store, StoredSnapshot};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Instant, sleep_until};
+
+use crate::conn::{ConnTx, Outgoing};
+use crate::doc::{ClientOp, CommittedOp, DocState, Prepared};
+use crate::docs::{DocKey, Docs};
+use crate::wire::{self, JSON0_URI};
+use crate::{Limits, SyncError};
+
+/// Where a subscribe or fetch result goes.
+#[derive(Debug)]
+pub enum Respond {
+    /// Queue the reply on the connection, echoing this request.
+    Push(Map<String, Value>),
+    /// Hand the snapshot data (or `None` after catch-up ops) back to the
+    /// caller, for bulk requests that answer many documents at once.
+    Oneshot(oneshot::Sender<Result<Option<Value>, SyncError>>),
+}
+
+/// What a document task can be asked to do.
+#[derive(Debug)]
+pub enum DocCommand {
+    /// Subscribe (or just fetch), from a version or as a snapshot.
+    Subscribe {
+        /// The client.
+        conn: ConnTx,
+        /// Send the ops since this version instead of a snapshot.
+        version: Option<u64>,
+        /// Fetch without subscribing.
+        fetch_only: bool,
+        /// Where the reply goes.
+        respond: Respond,
+    },
+    /// Stop sending ops to `conn`; reply to `request` if given.
+    Unsubscribe {
+        /// The client.
+        conn: ConnTx,
+        /// The `u` request to answer, if any.
+        request: Option<Map<String, Value>>,
+    },
+    /// Commit an op.
+    Submit {
+        /// The client.
+        conn: ConnTx,
+        /// The op.
+        op: ClientOp,
+        /// The request, for error replies.
+        request: Map<String, Value>,
+    },
+    /// The snapshot at a version (`nf`).
+    SnapshotAt {
+        /// The version; `None` for the latest.
+        version: Option<u64>,
+        /// The answer.
+        reply: oneshot::Sender<Result<Value, SyncError>>,
+    },
+    /// The connection is gone.
+    Leave {
+        /// Its id.
+        conn_id: u64,
+    },
+}
+
+/// An op waiting for storage, with who to tell when it is durable.
+enum Pending {
+    Commit {
+        op: Arc<CommittedOp>,
+        conn: ConnTx,
+        base: u64,
+        request: Map<String, Value>,
+    },
+    Duplicate {
+        conn: ConnTx,
+        v: u64,
+        src: String,
+        seq: u64,
+    },
+}
+
+type Durable = BoxFuture<'static, Result<(), store::StoreError>>;
+
+pub(crate) struct DocActor {
+    key: DocKey,
+    generation: u64,
+    docs: Docs,
+    store: Store,
+    limits: Arc<Limits>,
+    rx: mpsc::Receiver<DocCommand>,
+    state: DocState,
+    subscribers: HashMap<u64, ConnTx>,
+    durable: FuturesOrdered<Durable>,
+    pending: VecDeque<Pending>,
+    snapshot_v: u64,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl DocActor {
+    pub(crate) async fn run(
+        key: DocKey,
+        generation: u64,
+        docs: Docs,
+        store: Store,
+        limits: Arc<Limits>,
+        mut rx: mpsc::Receiver<DocCommand>,
+    ) {
+        let loaded = match store.load(&key.collection, &key.id).await {
+            Ok(l) => DocState::from_loaded(&key.collection, &key.id, l, limits.history_in_memory),
+            Err(e) => Err(e.to_string()),
+        };
+        let state = match loaded {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(collection = %key.collection, doc = %key.id, error = %e, "cannot load document");
+                docs.forget(&key, generation);
+                rx.close();
+                while let Some(cmd) = rx.recv().await {
+                    fail(cmd, SyncError::Unavailable);
+                }
+                return;
+            }
+        };
+        let snapshot_v = state.v;
+        let mut actor = DocActor {
+            key,
+            generation,
+            docs,
+            store,
+            limits,
+            rx,
+            state,
+            subscribers: HashMap::new(),
+            durable: FuturesOrdered::new(),
+            pending: VecDeque::new(),
+            snapshot_v,
+        };
+        actor.serve().await;
+    }
+
+    async fn serve(&mut self) {
+        let mut idle_deadline = Instant::now() + self.limits.idle_timeout;
+        loop {
+            let idle = self.subscribers.is_empty() && self.pending.is_empty();
+            let can_take = self.pending.len() < self.limits.max_in_flight;
+            tokio::select! {
+                biased;
+                Some(result) = self.durable.next(), if !self.pending.is_empty() => {
+                    self.on_durable(result).await;
+                }
+                cmd = self.rx.recv(), if can_take => {
+                    let Some(cmd) = cmd else { break };
+                    idle_deadline = Instant::now() + self.limits.idle_timeout;
+                    self.handle(cmd).await;
+                }
+                () = sleep_until(idle_deadline), if idle => {
+                    self.evict().await;
+                    return;
+                }
+            }
+            self.maybe_snapshot();
+        }
+        // Every handle is gone (shutdown): finish what is in flight.
+        self.drain().await;
+        self.maybe_snapshot();
+    }
+
+    async fn handle(&mut self, cmd: DocCommand) {
+        self.subscribers.retain(|_, c| !c.is_closed());
+        match cmd {
+            DocCommand::Subscribe {
+                conn,
+                version,
+                fetch_only,
+                respond,
+            } => {
+                self.drain().await;
+                self.subscribe(conn, version, fetch_only, respond).await;
+            }
+            DocCommand::Unsubscribe { conn, request } => {
+                self.subscribers.remove(&conn.id);
+                if request.is_some() {
+                    conn.text(wire::doc_reply(
+                        "u",
+                        &self.key.collection,
+                        &self.key.id,
+                        None,
+                    ));
+                }
+            }
+            DocCommand::Submit { conn, op, request } => self.submit(conn, op, request).await,
+            DocCommand::SnapshotAt { version, reply } => {
+                self.drain().await;
+                let _ = reply.send(self.snapshot_at(version).await);
+            }
+            DocCommand::Leave { conn_id } => {
+                self.subscribers.remove(&conn_id);
+            }
+        }
+    }
+
+    async fn subscribe(
+        &mut self,
+        conn: ConnTx,
+        version: Option<u64>,
+        fetch_only: bool,
+        respond: Respond,
+    ) {
+        if !fetch_only {
+            self.subscribers.insert(conn.id, conn.clone());
+        }
+        let action = if fetch_only { "f" } else { "s" };
+        match version {
+            None => {
+                let data = self.state.snapshot_data();
+                match respond {
+                    Respond::Push(_) => {
+                        let reply = wire::doc_reply(
+                            action,
+                            &self.key.collection,
+                            &self.key.id,
+                            Some(("data", data)),
+                        );
+                        conn.text(reply);
+                    }
+                    Respond::Oneshot(tx) => {
+                        let _ = tx.send(Ok(Some(data)));
+                    }
+                }
+            }
+            Some(from) => {
+                let ops = match self.missed(from).await {
+                    Ok(ops) => ops,
+                    Err(e) => {
+                        self.subscribers.remove(&conn.id);
+                        match respond {
+                            Respond::Push(req) => {
+                                conn.text(wire::error_reply(&req, &e));
+                            }
+                            Respond::Oneshot(tx) => {
+                                let _ = tx.send(Err(e));
+                            }
+                        }
+                        return;
+                    }
+                };
+                let mut batch: Vec<_> = ops.iter().map(|o| o.wire.clone()).collect();
+                match respond {
+                    Respond::Push(_) => {
+                        batch.push(wire::doc_reply(
+                            action,
+                            &self.key.collection,
+                            &self.key.id,
+                            None,
+                        ));
+                        conn.send(Outgoing::Batch(batch));
+                    }
+                    Respond::Oneshot(tx) => {
+                        if !batch.is_empty() {
+                            conn.send(Outgoing::Batch(batch));
+                        }
+                        let _ = tx.send(Ok(None));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Committed ops from `from` to the head: from memory, or from storage.
+    async fn missed(&mut self, from: u64) -> Result<Vec<Arc<CommittedOp>>, SyncError> {
+        if let Some(ops) = self.state.ops_since(from) {
+            return Ok(ops);
+        }
+        self.drain().await;
+        let stored = self
+            .store
+            .ops(&self.key.collection, &self.key.id, from, Some(self.state.v))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "cannot read ops");
+                SyncError::Unavailable
+            })?;
+        let mut out = Vec::with_capacity(stored.len());
+        for s in stored {
+            let op = crate::doc::committed_from_stored(&self.key.collection, &self.key.id, s)
+                .map_err(|_| SyncError::Unavailable)?;
+            out.push(Arc::new(op));
+        }
+        Ok(out)
+    }
+
+    async fn submit(&mut self, conn: ConnTx, op: ClientOp, request: Map<String, Value>) {
+        let base = op.v.unwrap_or(self.state.v);
+        let (src, seq) = (op.src.clone(), op.seq);
+        let result = match self.missed(base.min(self.state.v)).await {
+            Ok(missed) => self.state.prepare(op, &missed),
+            Err(e) => Err(e),
+        };
+        let prepared = match result {
+            Ok(p) => p,
+            Err(e) => {
+                conn.text(wire::error_reply(&request, &e));
+                return;
+            }
+        };
+        match prepared {
+            Prepared::Duplicate { v } => {
+                self.pending
+                    .push_back(Pending::Duplicate { conn, v, src, seq });
+                self.durable.push_back(Box::pin(async { Ok(()) }));
+            }
+            Prepared::Ready(op) => {
+                match self
+                    .state
+                    .commit(op, now_ms(), self.limits.max_document_bytes)
+                {
+                    Ok(committed) => {
+                        let store = self.store.clone();
+                        let (c, d) = (self.key.collection.clone(), self.key.id.clone());
+                        let stored = committed.to_stored();
+                        self.durable
+                            .push_back(Box::pin(async move { store.append(&c, &d, stored).await }));
+                        self.pending.push_back(Pending::Commit {
+                            op: committed,
+                            conn,
+                            base,
+                            request,
+                        });
+                    }
+                    Err(e) => {
+                        conn.text(wire::error_reply(&request, &e));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The next in-flight commit finished: acknowledge and broadcast it, or
+    /// on failure refuse it and everything after it and reload.
+    async fn on_durable(&mut self, result: Result<(), store::StoreError>) {
+        let Some(pending) = self.pending.pop_front() else {
+            return;
+        };
+        if let Err(e) = result {
+            tracing::error!(collection = %self.key.collection, doc = %self.key.id, error = %e, "commit failed");
+            self.fail_in_flight(pending).await;
+            return;
+        }
+        match pending {
+            Pending::Duplicate { conn, v, src, seq } => {
+                conn.text(wire::ack(&self.key.collection, &self.key.id, v, &src, seq));
+            }
+            Pending::Commit { op, conn, base, .. } => {
+                let ack = wire::ack(&self.key.collection, &self.key.id, op.v, &op.src, op.seq);
+                if self.subscribers.contains_key(&conn.id) {
+                    conn.text(ack);
+                } else {
+                    // Not subscribed: send what it missed, then the ack.
+                    let mut batch: Vec<_> = self
+                        .state
+                        .ops_since(base)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .take_while(|o| o.v < op.v)
+                        .map(|o| o.wire.clone())
+                        .collect();
+                    batch.push(ack);
+                    conn.send(Outgoing::Batch(batch));
+                }
+                for (id, sub) in &self.subscribers {
+                    if *id != conn.id {
+                        sub.text(op.wire.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    async fn fail_in_flight(&mut self, first: Pending) {
+        // Later commits were built on top of the failed one: refuse them too.
+        while self.durable.next().await.is_some() {}
+        for p in std::iter::once(first).chain(self.pending.drain(..)) {
+            match p {
+                Pending::Commit { conn, request, .. } => {
+                    conn.text(wire::error_reply(&request, &SyncError::CommitFailed));
+                }
+                Pending::Duplicate { conn, v, src, seq } => {
+                    conn.text(wire::ack(&self.key.collection, &self.key.id, v, &src, seq));
+                }
+            }
+        }
+        // Reload from what is durable; subscribers re-sync by version.
+        match self.store.load(&self.key.collection, &self.key.id).await {
+            Ok(l) => match DocState::from_loaded(
+                &self.key.collection,
+                &self.key.id,
+                l,
+                self.limits.history_in_memory,
+            ) {
+                Ok(s) => self.state = s,
+                Err(e) => tracing::error!(error = %e, "reload failed"),
+            },
+            Err(e) => tracing::error!(error = %e, "reload failed"),
+        }
+        for sub in self.subscribers.values() {
+            sub.kick();
+        }
+        self.subscribers.clear();
+    }
+
+    /// Waits for every in-flight commit.
+    async fn drain(&mut self) {
+        while !self.pending.is_empty() {
+            match self.durable.next().await {
+                Some(r) => self.on_durable(r).await,
+                None => break,
+            }
+        }
+    }
+
+    async fn snapshot_at(&mut self, version: Option<u64>) -> Result<Value, SyncError> {
+        let Some(v) = version.filter(|v| *v < self.state.v) else {
+            return Ok(self.state.snapshot_data());
+        };
+        let ops = self
+            .store
+            .ops(&self.key.collection, &self.key.id, 0, Some(v))
+            .await
+            .map_err(|_| SyncError::Unavailable)?;
+        let loaded = store::LoadedDoc {
+            snapshot: None,
+            ops,
+        };
+        let doc = DocState::from_loaded(&self.key.collection, &self.key.id, loaded, 0)
+            .map_err(|_| SyncError::Unavailable)?;
+        Ok(doc.snapshot_data())
+    }
+
+    fn maybe_snapshot(&mut self) {
+        if !self.pending.is_empty() || self.state.v < self.snapshot_v + self.limits.snapshot_every {
+            return;
+        }
+        self.snapshot_v = self.state.v;
+        let snapshot = StoredSnapshot {
+            v: self.state.v,
+            doc_type: self.state.data.as_ref().map(|_| JSON0_URI.to_string()),
+            data: self.state.data.clone(),
+        };
+        let store = self.store.clone();
+        let (c, d) = (self.key.collection.clone(), self.key.id.clone());
+        tokio::spawn(async move {
+            if let Err(e) = store.save_snapshot(&c, &d, &snapshot).await {
+                tracing::warn!(collection = %c, doc = %d, error = %e, "snapshot not saved");
+            }
+        });
+    }
+
+    /// Leaves memory: stop taking commands and hand any that raced in to a
+    /// fresh task.
+    async fn evict(&mut self) {
+        self.docs.forget(&self.key, self.generation);
+        self.rx.close();
+        self.maybe_snapshot();
+        while let Ok(cmd) = self.rx.try_recv() {
+            let docs = self.docs.clone();
+            let key = self.key.clone();
+            tokio::spawn(async move {
+                if let Err((cmd, e)) = docs.send_command(&key, cmd).await {
+                    fail(cmd, e);
+                }
+            });
+        }
+        tracing::debug!(collection = %self.key.collection, doc = %self.key.id, "evicted idle document");
+    }
+}
+
+/// Tells the sender of `cmd` that it failed with `err`.
+pub(crate) fn fail(cmd: DocCommand, err: SyncError) {
+    match cmd {
+        DocCommand::Subscribe { conn, respond, .. } => match respond {
+            Respond::Push(req) => {
+                conn.text(wire::error_reply(&req, &err));
+            }
+            Respond::Oneshot(tx) => {
+                let _ = tx.send(Err(err));
+            }
+        },
+        DocCommand::Submit { conn, request, .. } => {
+            conn.text(wire::error_reply(&request, &err));
+        }
+        DocCommand::SnapshotAt { reply, .. } => {
+            let _ = reply.send(Err(err));
+        }
+        DocCommand::Unsubscribe { .. } | DocCommand::Leave { .. } => {}
+    }
+}

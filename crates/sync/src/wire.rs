@@ -1,0 +1,94 @@
+//! ShareDB protocol 1.2 messages as JSON. The only module of the crate that
+//! knows the wire's field names.
+
+use bytes::Bytes;
+use serde_json::{Map, Value, json};
+
+use crate::SyncError;
+use crate::doc::{Body, CommittedOp};
+
+/// The type URI ShareDB clients use for json0.
+pub const JSON0_URI: &str = "http://sharejs.org/types/JSONv0";
+
+/// Protocol version spoken.
+pub const PROTOCOL_MAJOR: u64 = 1;
+/// Protocol minor version spoken.
+pub const PROTOCOL_MINOR: u64 = 2;
+
+/// Serializes a message.
+pub fn encode(v: &Value) -> Bytes {
+    // Serializing a `Value` to a Vec cannot fail: keys are strings and
+    // numbers are finite by construction.
+    Bytes::from(serde_json::to_vec(v).unwrap_or_default())
+}
+
+/// The request echoed back with `error: {code, message}`.
+pub fn error_reply(request: &Map<String, Value>, err: &SyncError) -> Bytes {
+    let mut reply = request.clone();
+    reply.insert("error".into(), err.to_value());
+    encode(&Value::Object(reply))
+}
+
+/// An error reply to a message that was not even an object.
+pub fn bare_error(err: &SyncError) -> Bytes {
+    encode(&json!({ "error": err.to_value() }))
+}
+
+/// `init` (sent on connect) or `hs` (the handshake reply).
+pub fn init(action: &str, client_id: &str) -> Bytes {
+    encode(&json!({
+        "a": action,
+        "protocol": PROTOCOL_MAJOR,
+        "protocolMinor": PROTOCOL_MINOR,
+        "id": client_id,
+        "type": JSON0_URI,
+    }))
+}
+
+/// A committed op as every other subscriber receives it.
+pub fn op_message(collection: &str, doc: &str, op: &CommittedOp) -> Bytes {
+    let mut m = Map::new();
+    m.insert("a".into(), json!("op"));
+    m.insert("c".into(), json!(collection));
+    m.insert("d".into(), json!(doc));
+    m.insert("v".into(), json!(op.v));
+    m.insert("src".into(), json!(op.src));
+    m.insert("seq".into(), json!(op.seq));
+    match &op.body {
+        Body::Create { data } => {
+            m.insert("create".into(), json!({ "type": JSON0_URI, "data": data }));
+        }
+        Body::Edit(o) => {
+            m.insert("op".into(), o.to_value());
+        }
+        Body::Delete => {
+            m.insert("del".into(), json!(true));
+        }
+    }
+    encode(&Value::Object(m))
+}
+
+/// The acknowledgement of a client's own op: no body.
+pub fn ack(collection: &str, doc: &str, v: u64, src: &str, seq: u64) -> Bytes {
+    encode(&json!({ "a": "op", "c": collection, "d": doc, "v": v, "src": src, "seq": seq }))
+}
+
+/// `{v, data, type}` of a snapshot; `type` is null for a missing document.
+pub fn snapshot_data(v: u64, data: Option<&Value>) -> Value {
+    match data {
+        Some(d) => json!({ "v": v, "data": d, "type": JSON0_URI }),
+        None => json!({ "v": v, "type": Value::Null }),
+    }
+}
+
+/// A reply `{a, c, d, …extra}` to a document request.
+pub fn doc_reply(action: &str, collection: &str, doc: &str, extra: Option<(&str, Value)>) -> Bytes {
+    let mut m = Map::new();
+    m.insert("a".into(), json!(action));
+    m.insert("c".into(), json!(collection));
+    m.insert("d".into(), json!(doc));
+    if let Some((k, v)) = extra {
+        m.insert(k.into(), v);
+    }
+    encode(&Value::Object(m))
+}
