@@ -266,7 +266,7 @@ describe('limits', { timeout: 90_000 }, () => {
       slow.socket.resume();
       const { code } = await closed;
       // 4008 when the close frame got through; a reader paused for longer
-      // than the server's close deadline (10 s) only sees the drop (1006).
+      // than the server's close deadline (5 s) only sees the drop (1006).
       t.diagnostic(`slow consumer closed with ${code}`);
       assert.ok(code === 4008 || code === 1006, `close code for a slow consumer: ${code}`);
 

@@ -33,6 +33,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use tokio::sync::watch;
 
 pub use config::ServeConfig;
@@ -129,6 +130,14 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    // Ops and acks are small messages that must leave at once: without
+    // TCP_NODELAY, Nagle's algorithm holds them for the peer's delayed ACK
+    // (~40 ms per round trip).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     tracing::info!(%addr, backend = store.backend(), "tertulia started");
 
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
