@@ -1,0 +1,3 @@
+//! The sync core driven through `Session`, as a connection would drive it.
+
+mod fuzz;
