@@ -109,8 +109,9 @@ struct Inner {
 
 impl Store {
     /// Opens `sqlite://<path>` (file created if missing, parent directory
-    /// too; WAL, `synchronous=NORMAL`, a busy timeout) or `postgres://…`,
-    /// runs the migrations and starts the writer task.
+    /// too; WAL, `synchronous=NORMAL`, temporary storage in memory, a busy
+    /// timeout) or `postgres://…`, runs the migrations and starts the writer
+    /// task.
     ///
     /// Must be called inside a Tokio runtime, which then runs the writer.
     pub async fn open(url: &str, options: StoreOptions) -> Result<Store, StoreError> {

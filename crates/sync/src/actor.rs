@@ -36,6 +36,10 @@ pub enum Respond {
     Oneshot(oneshot::Sender<Result<Option<Value>, SyncError>>),
 }
 
+/// A cursor moved to the head (`None` if its string or list was removed),
+/// with the head version.
+pub type MovedCursor = (Option<Vec<ot::PathElem>>, u64);
+
 /// What a document task can be asked to do.
 #[derive(Debug)]
 pub enum DocCommand {
@@ -72,6 +76,17 @@ pub enum DocCommand {
         version: Option<u64>,
         /// The answer.
         reply: oneshot::Sender<Result<Value, SyncError>>,
+    },
+    /// Moves a cursor (a json0 path ending in a position) from `version`
+    /// to the head through the ops committed since; `None` if an op removed
+    /// its string or list.
+    TransformCursor {
+        /// The version the cursor was made at.
+        version: u64,
+        /// The cursor.
+        cursor: Vec<ot::PathElem>,
+        /// The moved cursor and the head version.
+        reply: oneshot::Sender<Result<MovedCursor, SyncError>>,
     },
     /// The connection is gone.
     Leave {
@@ -215,10 +230,38 @@ impl DocActor {
                 self.drain().await;
                 let _ = reply.send(self.snapshot_at(version).await);
             }
+            DocCommand::TransformCursor {
+                version,
+                cursor,
+                reply,
+            } => {
+                let _ = reply.send(self.transform_cursor(version, cursor).await);
+            }
             DocCommand::Leave { conn_id } => {
                 self.subscribers.remove(&conn_id);
             }
         }
+    }
+
+    async fn transform_cursor(
+        &mut self,
+        version: u64,
+        cursor: Vec<ot::PathElem>,
+    ) -> Result<MovedCursor, SyncError> {
+        if version > self.state.v {
+            return Err(SyncError::VersionNewer(version, self.state.v));
+        }
+        let mut cursor = Some(cursor);
+        for op in self.missed(version).await? {
+            let Some(c) = cursor.take() else { break };
+            cursor = match &op.body {
+                crate::doc::Body::Edit(edit) => {
+                    ot::transform_cursor(&c, edit, ot::Side::Right).map_err(SyncError::from_ot)?
+                }
+                _ => None,
+            };
+        }
+        Ok((cursor, self.state.v))
     }
 
     async fn subscribe(
@@ -511,6 +554,9 @@ pub(crate) fn fail(cmd: DocCommand, err: SyncError) {
             conn.text(wire::error_reply(&request, &err));
         }
         DocCommand::SnapshotAt { reply, .. } => {
+            let _ = reply.send(Err(err));
+        }
+        DocCommand::TransformCursor { reply, .. } => {
             let _ = reply.send(Err(err));
         }
         DocCommand::Unsubscribe { .. } | DocCommand::Leave { .. } => {}

@@ -226,7 +226,7 @@ impl Session {
                 self.reply(wire::encode(&Value::Object(reply)));
                 Ok(())
             }
-            "p" => self.publish_presence(request),
+            "p" => self.publish_presence(request).await,
             "ps" => {
                 let channel = self.channel(request)?;
                 if !self.channels.contains(&channel)
@@ -444,7 +444,7 @@ impl Session {
         Ok(())
     }
 
-    fn publish_presence(&mut self, request: &Map<String, Value>) -> Result<(), SyncError> {
+    async fn publish_presence(&mut self, request: &Map<String, Value>) -> Result<(), SyncError> {
         let channel = self.channel(request)?;
         let id = string_field(request, "id")?;
         let mut presence = Map::new();
@@ -464,6 +464,7 @@ impl Session {
                 self.access.room
             )));
         }
+        self.transform_doc_presence(&mut presence).await;
         let mine = self.published.entry(channel.clone()).or_default();
         if presence.get("p").is_some_and(Value::is_null) {
             mine.remove(&id);
@@ -475,6 +476,51 @@ impl Session {
         // The sender's copy is its acknowledgement.
         self.reply(msg);
         Ok(())
+    }
+
+    /// Document presence whose value is a json0 cursor (a path ending in a
+    /// position) made at an older version is moved through the ops
+    /// committed since, so everyone sees it where it belongs now; a cursor
+    /// whose string or list was removed becomes null.
+    async fn transform_doc_presence(&self, presence: &mut Map<String, Value>) {
+        let (Some(Value::String(c)), Some(Value::String(d)), Some(v)) = (
+            presence.get("c"),
+            presence.get("d"),
+            presence.get("v").and_then(Value::as_u64),
+        ) else {
+            return;
+        };
+        let Some(cursor) = presence
+            .get("p")
+            .and_then(|p| ot::cursor_from_value(p).ok())
+        else {
+            return;
+        };
+        if !matches!(cursor.last(), Some(ot::PathElem::Index(_))) {
+            return;
+        }
+        let key = DocKey {
+            collection: c.clone(),
+            id: d.clone(),
+        };
+        let (tx, rx) = oneshot::channel();
+        self.docs
+            .send(
+                &key,
+                DocCommand::TransformCursor {
+                    version: v,
+                    cursor,
+                    reply: tx,
+                },
+            )
+            .await;
+        if let Ok(Ok((moved, head))) = rx.await {
+            let p = moved.map_or(Value::Null, |path| {
+                Value::Array(path.iter().map(path_elem_value).collect())
+            });
+            presence.insert("p".into(), p);
+            presence.insert("v".into(), json!(head));
+        }
     }
 
     /// The connection is gone: leave every document and channel, and tell
@@ -503,6 +549,13 @@ impl Session {
         for channel in &self.channels {
             self.presence.leave(channel, self.conn.id);
         }
+    }
+}
+
+fn path_elem_value(p: &ot::PathElem) -> Value {
+    match p {
+        ot::PathElem::Index(i) => json!(i),
+        ot::PathElem::Key(k) => json!(&**k),
     }
 }
 
