@@ -67,8 +67,9 @@ pub enum DocCommand {
         conn: ConnTx,
         /// The op.
         op: ClientOp,
-        /// The request, for error replies.
-        request: Map<String, Value>,
+        /// The request as received, echoed in an error reply. Kept as text
+        /// because errors are rare and cloning the parsed form is not free.
+        request: Arc<str>,
     },
     /// The snapshot at a version (`nf`).
     SnapshotAt {
@@ -101,7 +102,7 @@ enum Pending {
         op: Arc<CommittedOp>,
         conn: ConnTx,
         base: u64,
-        request: Map<String, Value>,
+        request: Arc<str>,
     },
     Duplicate {
         conn: ConnTx,
@@ -354,7 +355,7 @@ impl DocActor {
         Ok(out)
     }
 
-    async fn submit(&mut self, conn: ConnTx, op: ClientOp, request: Map<String, Value>) {
+    async fn submit(&mut self, conn: ConnTx, op: ClientOp, request: Arc<str>) {
         let base = op.v.unwrap_or(self.state.v);
         let (src, seq) = (op.src.clone(), op.seq);
         let result = match self.missed(base.min(self.state.v)).await {
@@ -364,7 +365,7 @@ impl DocActor {
         let prepared = match result {
             Ok(p) => p,
             Err(e) => {
-                conn.text(wire::error_reply(&request, &e));
+                conn.text(wire::error_reply_raw(&request, &e));
                 return;
             }
         };
@@ -393,7 +394,7 @@ impl DocActor {
                         });
                     }
                     Err(e) => {
-                        conn.text(wire::error_reply(&request, &e));
+                        conn.text(wire::error_reply_raw(&request, &e));
                     }
                 }
             }
@@ -447,7 +448,7 @@ impl DocActor {
         for p in std::iter::once(first).chain(self.pending.drain(..)) {
             match p {
                 Pending::Commit { conn, request, .. } => {
-                    conn.text(wire::error_reply(&request, &SyncError::CommitFailed));
+                    conn.text(wire::error_reply_raw(&request, &SyncError::CommitFailed));
                 }
                 Pending::Duplicate { conn, v, src, seq } => {
                     conn.text(wire::ack(&self.key.collection, &self.key.id, v, &src, seq));
@@ -551,7 +552,7 @@ pub(crate) fn fail(cmd: DocCommand, err: SyncError) {
             }
         },
         DocCommand::Submit { conn, request, .. } => {
-            conn.text(wire::error_reply(&request, &err));
+            conn.text(wire::error_reply_raw(&request, &err));
         }
         DocCommand::SnapshotAt { reply, .. } => {
             let _ = reply.send(Err(err));

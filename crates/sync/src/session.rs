@@ -142,12 +142,12 @@ impl Session {
                 return;
             }
         };
-        if let Err(e) = self.handle(&request).await {
+        if let Err(e) = self.handle(&request, text).await {
             self.reply_error(&request, e);
         }
     }
 
-    async fn handle(&mut self, request: &Map<String, Value>) -> Result<(), SyncError> {
+    async fn handle(&mut self, request: &Map<String, Value>, raw: &str) -> Result<(), SyncError> {
         check_request(request)?;
         let action = request.get("a").and_then(Value::as_str).unwrap_or_default();
         match action {
@@ -206,7 +206,7 @@ impl Session {
                 self.reply(wire::encode(&Value::Object(reply)));
                 Ok(())
             }
-            "op" => self.submit(request).await,
+            "op" => self.submit(request, raw).await,
             "nf" => {
                 let key = self.doc_key(request)?;
                 let version = request.get("v").and_then(Value::as_u64);
@@ -410,7 +410,7 @@ impl Session {
         Ok(())
     }
 
-    async fn submit(&mut self, request: &Map<String, Value>) -> Result<(), SyncError> {
+    async fn submit(&mut self, request: &Map<String, Value>, raw: &str) -> Result<(), SyncError> {
         let key = self.doc_key(request)?;
         self.take_token()?;
         let src = match request.get("src") {
@@ -438,7 +438,7 @@ impl Session {
         let cmd = DocCommand::Submit {
             conn: self.conn.clone(),
             op,
-            request: request.clone(),
+            request: raw.into(),
         };
         self.docs.send(&key, cmd).await;
         Ok(())

@@ -29,6 +29,14 @@ pub fn error_reply(request: &Map<String, Value>, err: &SyncError) -> Bytes {
     encode(&Value::Object(reply))
 }
 
+/// [`error_reply`] for a request kept as its original text.
+pub fn error_reply_raw(request: &str, err: &SyncError) -> Bytes {
+    match serde_json::from_str::<Value>(request) {
+        Ok(Value::Object(m)) => error_reply(&m, err),
+        _ => bare_error(err),
+    }
+}
+
 /// An error reply to a message that was not even an object.
 pub fn bare_error(err: &SyncError) -> Bytes {
     encode(&json!({ "error": err.to_value() }))
