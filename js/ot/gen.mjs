@@ -67,6 +67,11 @@ export class Rng {
     return items[this.int(items.length)];
   }
 
+  /** An independent generator for a sub-task, derived from this one. */
+  fork() {
+    return new Rng(this.int(2 ** 32));
+  }
+
   /** Picks from `[[weight, value], ...]`. */
   weighted(table) {
     let total = 0;

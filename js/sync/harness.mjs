@@ -132,43 +132,8 @@ export function cb(what, fn, timeout = DEFAULT_TIMEOUT_MS) {
 // ---------------------------------------------------------------------------
 // Randomness
 
-/** mulberry32: a small seeded PRNG so every run can be replayed from its seed. */
-export class Rng {
-  constructor(seed) {
-    this.state = seed >>> 0;
-  }
-
-  /** A float in [0, 1). */
-  next() {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** An integer in [0, n). */
-  int(n) {
-    return Math.floor(this.next() * n);
-  }
-
-  /** An integer in [lo, hi]. */
-  range(lo, hi) {
-    return lo + this.int(hi - lo + 1);
-  }
-
-  chance(p) {
-    return this.next() < p;
-  }
-
-  pick(items) {
-    return items[this.int(items.length)];
-  }
-
-  /** An independent generator for a sub-task, derived from this one. */
-  fork() {
-    return new Rng(this.int(2 ** 32));
-  }
-}
+// One seeded PRNG for all of js/: the OT fuzzer's (mulberry32).
+export { Rng } from '../ot/gen.mjs';
 
 /** The suite's seed: `SYNC_SEED` from the environment, or a fixed default. */
 export const SEED = process.env.SYNC_SEED ? Number(process.env.SYNC_SEED) : 20240611;

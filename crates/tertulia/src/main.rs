@@ -36,10 +36,11 @@ fn main() -> anyhow::Result<()> {
                 )
                 .with_writer(std::io::stderr)
                 .init();
-            tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?
-                .block_on(server::serve(*config))
+            let mut rt = tokio::runtime::Builder::new_multi_thread();
+            if let Ok(n) = std::env::var("TERTULIA_WORKER_THREADS") {
+                rt.worker_threads(n.parse()?);
+            }
+            rt.enable_all().build()?.block_on(server::serve(*config))
         }
         Command::Ot => ot_lines::run(std::io::stdin().lock(), std::io::stdout().lock()),
     }
