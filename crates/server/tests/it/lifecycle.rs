@@ -124,3 +124,47 @@ async fn bad_input_gets_errors_and_the_connection_survives() {
     running.shutdown();
     running.wait().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_from_postgresql_and_keeps_ops_across_restarts() {
+    if store::testing::postgres_skipped() {
+        return;
+    }
+    let pg = store::testing::throwaway_postgres()
+        .await
+        .expect("a throwaway PostgreSQL server");
+    let url = pg.fresh_database().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let running = server::start(config(dir.path(), &["--database-url", &url]))
+        .await
+        .unwrap();
+    let mut ws = connect(running.addr, &token("r1", "p1")).await;
+    send(&mut ws, json!({"a": "op", "c": "e", "d": "r1:x", "v": 0, "seq": 1, "create": {"type": "json0", "data": {"l": []}}})).await;
+    assert_eq!(recv(&mut ws).await["v"], 0);
+    for i in 0..20u64 {
+        send(&mut ws, json!({"a": "op", "c": "e", "d": "r1:x", "v": i + 1, "seq": i + 2, "op": [{"p": ["l", 0], "li": i}]})).await;
+        assert_eq!(recv(&mut ws).await["v"], i + 1);
+    }
+    drop(ws);
+    running.shutdown();
+    running.wait().await.unwrap();
+    assert!(
+        !dir.path().join("tertulia.db").exists(),
+        "nothing went to SQLite"
+    );
+
+    let again = server::start(config(dir.path(), &["--database-url", &url]))
+        .await
+        .unwrap();
+    let mut ws = connect(again.addr, &token("r1", "p2")).await;
+    send(&mut ws, json!({"a": "f", "c": "e", "d": "r1:x"})).await;
+    let reply = recv(&mut ws).await;
+    assert_eq!(reply["data"]["v"], 21);
+    assert_eq!(
+        reply["data"]["data"]["l"].as_array().map(Vec::len),
+        Some(20)
+    );
+    drop(ws);
+    again.shutdown();
+    again.wait().await.unwrap();
+}
