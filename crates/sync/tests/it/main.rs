@@ -1,3 +1,4 @@
 //! The sync core driven through `Session`, as a connection would drive it.
 
+mod commit_failure;
 mod fuzz;
