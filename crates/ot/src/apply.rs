@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::component::{Component, Kind, PathElem, js_number};
-use crate::text0::{self, TextComponent, TextKind};
+use crate::text0::{self, TextComponent};
 use crate::{Json0, OtError};
 
 /// What to do to put the document back as it was before one component.
@@ -94,22 +94,15 @@ impl Json0 {
             Kind::ObjectInsert(_) | Kind::ObjectDelete(_) | Kind::ObjectReplace { .. } => {
                 apply_object(doc, c, undo)?;
             }
-            Kind::StringInsert(s) | Kind::StringDelete(s) => {
-                let (string_path, offset) = c
-                    .string_target()
+            Kind::StringInsert(_) | Kind::StringDelete(_) => {
+                let (string_path, tc) = c
+                    .text_edit()
                     .ok_or_else(|| OtError::IllFormedComponent("si/sd without offset".into()))?;
                 let Value::String(text) = target_mut(doc, string_path, OtError::NotAString)? else {
                     return Err(OtError::NotAString);
                 };
-                let tc = match &c.kind {
-                    Kind::StringInsert(_) => TextComponent::insert(offset, s.clone()),
-                    _ => TextComponent::delete(offset, s.clone()),
-                };
                 text0::apply_component(text, &tc)?;
-                let inverse = match tc.kind {
-                    TextKind::Insert(s) => TextComponent::delete(offset, s),
-                    TextKind::Delete(s) => TextComponent::insert(offset, s),
-                };
+                let inverse = tc.inverted();
                 undo.push(Undo::Text {
                     string: string_path.to_vec(),
                     op: inverse,

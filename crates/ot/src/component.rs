@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde_json::{Map, Number, Value};
 
 use crate::OtError;
+use crate::text0::{TextComponent, TextKind};
 
 /// Deepest a document may nest: a component's path length plus the nesting
 /// depth of the value it inserts may not exceed this. It keeps every
@@ -32,7 +33,8 @@ pub enum PathElem {
 }
 
 impl PathElem {
-    fn to_value(&self) -> Value {
+    /// The JSON form: a number or a string.
+    pub fn to_value(&self) -> Value {
         match self {
             PathElem::Index(i) => Value::from(*i),
             PathElem::Key(k) => Value::from(&**k),
@@ -289,10 +291,7 @@ impl Component {
     /// The JSON form, exactly as the reference would write it.
     pub fn to_value(&self) -> Value {
         let mut m = Map::new();
-        m.insert(
-            "p".into(),
-            Value::Array(self.path.iter().map(PathElem::to_value).collect()),
-        );
+        m.insert("p".into(), path_to_value(&self.path));
         let mut put = |k: &str, v: Value| {
             m.insert(k.into(), v);
         };
@@ -328,6 +327,44 @@ impl Component {
         }
         let (last, parent) = self.path.split_last()?;
         Some((parent, last.index()?))
+    }
+
+    /// For `si`/`sd`: the string's path and the edit as a text0 component,
+    /// the form the reference converts them to for composing and
+    /// transforming.
+    pub(crate) fn text_edit(&self) -> Option<(&[PathElem], TextComponent)> {
+        let (string, offset) = self.string_target()?;
+        let tc = match &self.kind {
+            Kind::StringInsert(s) => TextComponent::insert(offset, s.clone()),
+            Kind::StringDelete(s) => TextComponent::delete(offset, s.clone()),
+            _ => return None,
+        };
+        Some((string, tc))
+    }
+
+    /// The `si`/`sd` component that makes text0 edit `tc` on the string at
+    /// `string`.
+    pub(crate) fn from_text_edit(string: &[PathElem], tc: TextComponent) -> Component {
+        let mut path = string.to_vec();
+        path.push(PathElem::Index(tc.p));
+        let kind = match tc.kind {
+            TextKind::Insert(s) => Kind::StringInsert(s),
+            TextKind::Delete(s) => Kind::StringDelete(s),
+        };
+        Component { path, kind }
+    }
+}
+
+/// A path as JSON (`["notes", "text", 12]`).
+pub fn path_to_value(path: &[PathElem]) -> Value {
+    Value::Array(path.iter().map(PathElem::to_value).collect())
+}
+
+/// Parses a path from JSON: an array of keys and non-negative indices.
+pub fn path_from_value(v: &Value) -> Result<Path, OtError> {
+    match v {
+        Value::Array(items) => parse_path(items),
+        _ => Err(ill_formed("a path must be an array".into())),
     }
 }
 

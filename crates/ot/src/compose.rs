@@ -7,7 +7,7 @@
 //! matches primitives because the reference compares fresh clones.
 
 use crate::component::{Component, Kind, PathElem, js_strict_eq};
-use crate::text0::{self, TextComponent, TextKind};
+use crate::text0;
 use crate::{Json0, OtError};
 
 impl Json0 {
@@ -20,7 +20,8 @@ impl Json0 {
         };
 
         if c.kind.is_string_op() && last.kind.is_string_op() {
-            let (Some((last_string, last_tc)), Some((string, tc))) = (text_of(last), text_of(&c))
+            let (Some((last_string, last_tc)), Some((string, tc))) =
+                (last.text_edit(), c.text_edit())
             else {
                 return Err(OtError::IllFormedComponent("si/sd without offset".into()));
             };
@@ -33,10 +34,10 @@ impl Json0 {
             let string = string.to_vec();
             let mut composed = text0::compose(&[last_tc], &[tc])?.into_iter();
             if let Some(first) = composed.next() {
-                *last = to_string_op(&string, first);
+                *last = Component::from_text_edit(&string, first);
             }
             for rest in composed {
-                dest.push(to_string_op(&string, rest));
+                dest.push(Component::from_text_edit(&string, rest));
             }
             return Ok(());
         }
@@ -163,24 +164,4 @@ impl Json0 {
         };
         Ok(Component { path, kind })
     }
-}
-
-fn text_of(c: &Component) -> Option<(&[PathElem], TextComponent)> {
-    let (string, offset) = c.string_target()?;
-    let tc = match &c.kind {
-        Kind::StringInsert(s) => TextComponent::insert(offset, s.clone()),
-        Kind::StringDelete(s) => TextComponent::delete(offset, s.clone()),
-        _ => return None,
-    };
-    Some((string, tc))
-}
-
-fn to_string_op(string: &[PathElem], tc: TextComponent) -> Component {
-    let mut path = string.to_vec();
-    path.push(PathElem::Index(tc.p));
-    let kind = match tc.kind {
-        TextKind::Insert(s) => Kind::StringInsert(s),
-        TextKind::Delete(s) => Kind::StringDelete(s),
-    };
-    Component { path, kind }
 }

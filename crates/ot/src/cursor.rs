@@ -4,10 +4,8 @@
 //! UTF-16 code units), and text inserted exactly at the cursor lands before
 //! it on the left side and after it on the right side.
 
-use serde_json::Value;
-
 use crate::component::{Component, Kind, PathElem};
-use crate::text0::{self, TextComponent};
+use crate::text0;
 use crate::{Json0, OtError, Side};
 
 impl Json0 {
@@ -43,16 +41,11 @@ impl Json0 {
     ) -> Result<bool, OtError> {
         let container_len = cursor.len() - 1;
         // Text edits on the cursor's own string.
-        if let Some((string, offset)) = c.string_target() {
-            if string == &cursor[..container_len] {
-                let tc = match &c.kind {
-                    Kind::StringInsert(s) => TextComponent::insert(offset, s.clone()),
-                    Kind::StringDelete(s) => TextComponent::delete(offset, s.clone()),
-                    _ => return Ok(true),
-                };
-                if let Some(PathElem::Index(pos)) = cursor.last_mut() {
-                    *pos = text0::transform_position(*pos, &tc, side == Side::Right);
-                }
+        if let Some((string, tc)) = c.text_edit() {
+            if string == &cursor[..container_len]
+                && let Some(PathElem::Index(pos)) = cursor.last_mut()
+            {
+                *pos = text0::transform_position(*pos, &tc, side == Side::Right);
             }
             return Ok(true);
         }
@@ -128,11 +121,4 @@ impl Json0 {
             | Kind::Subtype { .. } => Ok(true),
         }
     }
-}
-
-/// Parses a cursor path from JSON (`["notes", "text", 12]`).
-pub fn cursor_from_value(v: &Value) -> Result<Vec<PathElem>, OtError> {
-    let probe = serde_json::json!({"p": v, "na": 0});
-    let c = Component::from_value(&probe)?;
-    Ok(c.path)
 }

@@ -93,8 +93,9 @@ pub mod utf16;
 use std::sync::OnceLock;
 
 pub use bootstrap::MAX_TRANSFORM_RECURSION;
-pub use component::{Component, Kind, MAX_DEPTH, Op, Path, PathElem};
-pub use cursor::cursor_from_value;
+pub use component::{
+    Component, Kind, MAX_DEPTH, Op, Path, PathElem, path_from_value, path_to_value,
+};
 pub use error::OtError;
 pub use subtype::{Registry, Subtype};
 

@@ -44,6 +44,14 @@ impl TextComponent {
         }
     }
 
+    /// The component that undoes this one.
+    pub fn inverted(&self) -> TextComponent {
+        match &self.kind {
+            TextKind::Insert(s) => TextComponent::delete(self.p, s.clone()),
+            TextKind::Delete(s) => TextComponent::insert(self.p, s.clone()),
+        }
+    }
+
     fn text(&self) -> &str {
         match &self.kind {
             TextKind::Insert(s) | TextKind::Delete(s) => s,
@@ -176,13 +184,7 @@ pub fn compose(a: &[TextComponent], b: &[TextComponent]) -> Result<Vec<TextCompo
 
 /// The op that undoes `op`.
 pub fn invert(op: &[TextComponent]) -> Vec<TextComponent> {
-    op.iter()
-        .rev()
-        .map(|c| match &c.kind {
-            TextKind::Insert(s) => TextComponent::delete(c.p, s.clone()),
-            TextKind::Delete(s) => TextComponent::insert(c.p, s.clone()),
-        })
-        .collect()
+    op.iter().rev().map(TextComponent::inverted).collect()
 }
 
 /// Where position `pos` moves to when `c` is applied. For an insert exactly

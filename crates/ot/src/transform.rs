@@ -8,7 +8,7 @@
 
 use crate::bootstrap::{self, ComponentOps};
 use crate::component::{Component, Kind, PathElem};
-use crate::text0::{self, TextComponent, TextKind};
+use crate::text0;
 use crate::{Json0, OtError, Side};
 
 impl Json0 {
@@ -144,27 +144,6 @@ fn set_index(path: &mut [PathElem], i: i64, value: i64) {
     }
 }
 
-fn text_component(c: &Component) -> Option<(Vec<PathElem>, TextComponent)> {
-    let (string, offset) = c.string_target()?;
-    let tc = match &c.kind {
-        Kind::StringInsert(s) => TextComponent::insert(offset, s.clone()),
-        Kind::StringDelete(s) => TextComponent::delete(offset, s.clone()),
-        _ => return None,
-    };
-    Some((string.to_vec(), tc))
-}
-
-/// Turns a text0 component back into `si`/`sd` on the string at `string`.
-fn from_text(string: &[PathElem], tc: TextComponent) -> Component {
-    let mut path = string.to_vec();
-    path.push(PathElem::Index(tc.p));
-    let kind = match tc.kind {
-        TextKind::Insert(s) => Kind::StringInsert(s),
-        TextKind::Delete(s) => Kind::StringDelete(s),
-    };
-    Component { path, kind }
-}
-
 // The branches mirror the reference's one for one, including two that
 // share a body, so that a reader can check the port line by line.
 #[allow(clippy::if_same_then_else)]
@@ -214,12 +193,11 @@ fn transform_component(
 
     if c.kind.is_string_op() && other.kind.is_string_op() {
         // Both are text edits: transform them as text0 on the same string.
-        let (Some((string, tc)), Some((_, to))) = (text_component(&c), text_component(other))
-        else {
+        let (Some((string, tc)), Some((_, to))) = (c.text_edit(), other.text_edit()) else {
             return Err(OtError::IllFormedComponent("si/sd without offset".into()));
         };
         for r in text0::transform(&[tc], &[to], side)? {
-            json0.append_component(dest, from_text(&string, r))?;
+            json0.append_component(dest, Component::from_text_edit(string, r))?;
         }
         return Ok(());
     }

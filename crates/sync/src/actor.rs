@@ -348,7 +348,7 @@ impl DocActor {
             })?;
         let mut out = Vec::with_capacity(stored.len());
         for s in stored {
-            let op = crate::doc::committed_from_stored(&self.key.collection, &self.key.id, s)
+            let op = CommittedOp::from_stored(&self.key.collection, &self.key.id, s)
                 .map_err(|_| SyncError::Unavailable)?;
             out.push(Arc::new(op));
         }

@@ -99,7 +99,8 @@ impl CommittedOp {
         }
     }
 
-    fn from_stored(collection: &str, doc: &str, s: StoredOp) -> Result<Self, String> {
+    /// Rebuilds a committed op read back from the store.
+    pub(crate) fn from_stored(collection: &str, doc: &str, s: StoredOp) -> Result<Self, String> {
         let body = match s.body {
             OpBody::Create { data, .. } => Body::Create { data },
             OpBody::Edit(v) => Body::Edit(ot::Op::from_value(&v).map_err(|e| e.to_string())?),
@@ -368,15 +369,6 @@ fn size_delta(op: &ot::Op) -> (usize, usize) {
             .sum::<usize>();
     }
     (added, removed)
-}
-
-/// Rebuilds a committed op read back from the store.
-pub(crate) fn committed_from_stored(
-    collection: &str,
-    doc: &str,
-    s: StoredOp,
-) -> Result<CommittedOp, String> {
-    CommittedOp::from_stored(collection, doc, s)
 }
 
 #[cfg(test)]

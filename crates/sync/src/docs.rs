@@ -65,11 +65,6 @@ impl Docs {
         &self.inner.limits
     }
 
-    /// How many documents are in memory.
-    pub fn open_count(&self) -> usize {
-        self.lock().len()
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<DocKey, Entry>> {
         // A panic while holding this lock cannot leave the map inconsistent
         // (every update is a single insert or remove), so poisoning is ignored.

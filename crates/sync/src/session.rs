@@ -490,10 +490,7 @@ impl Session {
         ) else {
             return;
         };
-        let Some(cursor) = presence
-            .get("p")
-            .and_then(|p| ot::cursor_from_value(p).ok())
-        else {
+        let Some(cursor) = presence.get("p").and_then(|p| ot::path_from_value(p).ok()) else {
             return;
         };
         if !matches!(cursor.last(), Some(ot::PathElem::Index(_))) {
@@ -515,9 +512,7 @@ impl Session {
             )
             .await;
         if let Ok(Ok((moved, head))) = rx.await {
-            let p = moved.map_or(Value::Null, |path| {
-                Value::Array(path.iter().map(path_elem_value).collect())
-            });
+            let p = moved.map_or(Value::Null, |path| ot::path_to_value(&path));
             presence.insert("p".into(), p);
             presence.insert("v".into(), json!(head));
         }
@@ -549,13 +544,6 @@ impl Session {
         for channel in &self.channels {
             self.presence.leave(channel, self.conn.id);
         }
-    }
-}
-
-fn path_elem_value(p: &ot::PathElem) -> Value {
-    match p {
-        ot::PathElem::Index(i) => json!(i),
-        ot::PathElem::Key(k) => json!(&**k),
     }
 }
 

@@ -83,16 +83,9 @@ fn answer(line: &str) -> Result<Value, LineError> {
                 Some(s) => Side::parse(s)?,
                 None => Side::Left,
             };
-            let cursor = ot::cursor_from_value(field("cursor")?)?;
+            let cursor = ot::path_from_value(field("cursor")?)?;
             let moved = ot::transform_cursor(&cursor, &op("op")?, side)?;
-            Ok(moved.map_or(Value::Null, |path| {
-                Op::from(vec![ot::Component {
-                    path,
-                    kind: ot::Kind::NumberAdd(0.0),
-                }])
-                .to_value()[0]["p"]
-                    .clone()
-            }))
+            Ok(moved.map_or(Value::Null, |path| ot::path_to_value(&path)))
         }
         other => Err(bad_request(format!("unknown fn {other:?}"))),
     }
