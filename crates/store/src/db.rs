@@ -21,7 +21,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::model::{OpRow, SnapshotRow, WriteRow};
+use crate::model::{ChatMessage, OpRow, SnapshotRow, WriteRow};
 use crate::{StoreError, StoreOptions, StoredOp, StoredSnapshot};
 
 /// A pool of connections to one backend.
@@ -212,6 +212,43 @@ const SELECT_OPS: &str = "SELECT v, src, seq, body, ts FROM ops \
      WHERE collection = $1 AND doc_id = $2 AND v >= $3 AND v <= $4 \
      ORDER BY v";
 
+const INSERT_CHAT: &str = "INSERT INTO chat_messages (room, at, id, participant, name, body) \
+     VALUES ($1, $2, $3, $4, $5, $6)";
+
+/// The newest `$2` messages of a room, newest first (the caller reverses).
+const SELECT_CHAT: &str = "SELECT at, id, participant, name, body FROM chat_messages \
+     WHERE room = $1 ORDER BY at DESC, id DESC LIMIT $2";
+
+/// The last `limit` chat messages of `room`, oldest first.
+pub(crate) async fn load_chat(
+    pool: &Pool,
+    room: &str,
+    limit: i64,
+) -> Result<Vec<ChatMessage>, StoreError> {
+    with_pool!(pool, p => {
+        let rows = sqlx::query(SELECT_CHAT)
+            .bind(room)
+            .bind(limit)
+            .fetch_all(p)
+            .await?;
+        let mut messages = rows
+            .iter()
+            .map(|row| {
+                Ok(ChatMessage {
+                    room: room.to_owned(),
+                    at: row.try_get(0)?,
+                    id: row.try_get(1)?,
+                    participant: row.try_get(2)?,
+                    name: row.try_get(3)?,
+                    text: row.try_get(4)?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        messages.reverse();
+        Ok(messages)
+    })
+}
+
 pub(crate) async fn load_snapshot(
     pool: &Pool,
     collection: &str,
@@ -291,7 +328,7 @@ pub(crate) async fn write_batch(pool: &Pool, rows: &[&WriteRow]) -> Result<Vec<b
             WriteRow::Op(op) => keys
                 .insert((op.collection.as_str(), op.doc_id.as_str(), op.v))
                 .then_some((i, op)),
-            WriteRow::Snapshot(_) => None,
+            WriteRow::Snapshot(_) | WriteRow::Chat(_) => None,
         })
         .collect();
 
@@ -351,6 +388,22 @@ pub(crate) async fn write_batch(pool: &Pool, rows: &[&WriteRow]) -> Result<Vec<b
                     .await
                     .map_err(|error| BatchError::Statement { index, error })?;
                 changed[index] = done.rows_affected() > 0;
+            }
+        }
+        for (index, row) in rows.iter().enumerate() {
+            if let WriteRow::Chat(c) = row {
+                let m = &c.0;
+                sqlx::query(INSERT_CHAT)
+                    .bind(m.room.as_str())
+                    .bind(m.at)
+                    .bind(m.id.as_str())
+                    .bind(m.participant.as_str())
+                    .bind(m.name.as_str())
+                    .bind(m.text.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|error| BatchError::Statement { index, error })?;
+                changed[index] = true;
             }
         }
         tx.commit().await.map_err(BatchError::Transaction)?;

@@ -14,7 +14,7 @@
 //! - `migrate.rs`: numbered SQL files per backend (`migrations/<backend>/`),
 //!   applied in order and recorded in `schema_migrations`.
 //! - `model.rs`: [`StoredOp`], [`OpBody`], [`StoredSnapshot`], [`LoadedDoc`]
-//!   and their row form.
+//!   [`ChatMessage`] and their row form.
 //! - `error.rs`: [`StoreError`].
 //! - `testing.rs` (feature `testing`): a throwaway PostgreSQL server for
 //!   tests of this and other crates.
@@ -53,10 +53,10 @@ use std::sync::atomic::Ordering;
 use tokio::sync::{mpsc, oneshot, watch};
 
 pub use error::StoreError;
-pub use model::{LoadedDoc, OpBody, StoredOp, StoredSnapshot};
+pub use model::{ChatMessage, LoadedDoc, OpBody, StoredOp, StoredSnapshot};
 
 use db::Pool;
-use model::{OpRow, SnapshotRow, WriteRow};
+use model::{ChatRow, OpRow, SnapshotRow, WriteRow};
 use writer::{Command, Counters, Write};
 
 /// Tuning of a [`Store`].
@@ -210,6 +210,24 @@ impl Store {
     ) -> Result<(), StoreError> {
         let row = SnapshotRow::new(collection, doc_id, snapshot)?;
         self.write(WriteRow::Snapshot(row)).await
+    }
+
+    /// Durably stores a chat message; returns once committed. A message
+    /// whose (room, at, id) is already stored is an error.
+    pub async fn append_chat(&self, message: &ChatMessage) -> Result<(), StoreError> {
+        let row = ChatRow::new(message)?;
+        self.write(WriteRow::Chat(row)).await
+    }
+
+    /// The last `limit` chat messages of `room`, oldest first.
+    pub async fn chat_history(
+        &self,
+        room: &str,
+        limit: usize,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        model::check_name(room)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        db::load_chat(&self.inner.read, room, limit).await
     }
 
     async fn write(&self, row: WriteRow) -> Result<(), StoreError> {

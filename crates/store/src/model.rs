@@ -135,6 +135,43 @@ pub(crate) struct SnapshotRow {
 pub(crate) enum WriteRow {
     Op(OpRow),
     Snapshot(SnapshotRow),
+    Chat(ChatRow),
+}
+
+/// One chat message of a room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatMessage {
+    /// The room.
+    pub room: String,
+    /// Unique within the room (chosen by the caller).
+    pub id: String,
+    /// When it was sent, Unix milliseconds.
+    pub at: i64,
+    /// The sender's participant id.
+    pub participant: String,
+    /// The sender's display name at the time.
+    pub name: String,
+    /// The message.
+    pub text: String,
+}
+
+/// A chat message as bound to the `chat_messages` table.
+#[derive(Debug)]
+pub(crate) struct ChatRow(pub ChatMessage);
+
+impl ChatRow {
+    pub(crate) fn new(message: &ChatMessage) -> Result<ChatRow, StoreError> {
+        for field in [
+            &message.room,
+            &message.id,
+            &message.participant,
+            &message.name,
+            &message.text,
+        ] {
+            check_name(field)?;
+        }
+        Ok(ChatRow(message.clone()))
+    }
 }
 
 impl OpRow {

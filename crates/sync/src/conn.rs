@@ -18,6 +18,25 @@ pub enum Outgoing {
     /// Several messages that must arrive back to back (catch-up ops before
     /// a subscribe reply); one queue slot, so catch-up cannot overflow it.
     Batch(Vec<Bytes>),
+    /// Close the connection with this WebSocket close code once everything
+    /// queued before it is sent (a participant removed or replaced).
+    Close {
+        /// The close code (4000–4999 for the application's own).
+        code: u16,
+        /// A short reason for logs and the client.
+        reason: &'static str,
+    },
+}
+
+impl Outgoing {
+    /// The text messages it carries, in order (none for `Close`).
+    pub fn into_messages(self) -> Vec<Bytes> {
+        match self {
+            Outgoing::Text(b) => vec![b],
+            Outgoing::Batch(items) => items,
+            Outgoing::Close { .. } => Vec::new(),
+        }
+    }
 }
 
 /// A cheap, clonable handle for queueing messages to one connection.

@@ -39,6 +39,7 @@ macro_rules! both_backends {
 mod harness;
 
 mod appends;
+mod chat;
 mod concurrency;
 mod lifecycle;
 mod snapshots;

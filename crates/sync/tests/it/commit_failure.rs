@@ -6,17 +6,14 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use sqlx::Connection;
-use sync::{Access, Docs, Limits, Outgoing, Presence, Session};
+use sync::{Access, Docs, Limits, Presence, Session};
 
 async fn next_json(rx: &mut sync::ConnRx) -> Value {
     let out = tokio::time::timeout(Duration::from_secs(10), rx.rx.recv())
         .await
         .expect("a reply within 10 s")
         .expect("the queue is open");
-    let bytes = match out {
-        Outgoing::Text(b) => b,
-        Outgoing::Batch(mut v) => v.pop().expect("a non-empty batch"),
-    };
+    let bytes = out.into_messages().pop().expect("a text message");
     serde_json::from_slice(&bytes).expect("JSON")
 }
 

@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use sync::{Access, Docs, Limits, Outgoing, Presence, Session};
+use sync::{Access, Docs, Limits, Presence, Session};
 
 struct World {
     rt: tokio::runtime::Runtime,
@@ -155,7 +155,7 @@ proptest! {
             // which this connection's own queue delivers in order.
             let found = tokio::time::timeout(std::time::Duration::from_secs(10), async {
                 while let Some(out) = rx.rx.recv().await {
-                    let items = match out { Outgoing::Text(b) => vec![b], Outgoing::Batch(v) => v };
+                    let items = out.into_messages();
                     if items.iter().any(|b| &b[..] == br#"{"a":"pp"}"#) {
                         return true;
                     }
