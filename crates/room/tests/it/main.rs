@@ -148,3 +148,72 @@ proptest! {
 fn state_snapshot(state: &mut RoomState, _t: Instant) -> Vec<Value> {
     state.roster()
 }
+
+/// Arbitrary JSON values, nested a few levels.
+fn arbitrary_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<f64>().prop_map(|f| json!(f)),
+        ".{0,20}".prop_map(Value::String),
+        prop_oneof![
+            Just("join"),
+            Just("leave"),
+            Just("media"),
+            Just("name"),
+            Just("hand"),
+            Just("react"),
+            Just("signal"),
+            Just("chat"),
+            Just("mute"),
+            Just("remove"),
+            Just("lock"),
+            Just("password"),
+        ]
+        .prop_map(|s| Value::String(s.into())),
+    ];
+    leaf.prop_recursive(3, 24, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(
+                prop_oneof![
+                    Just("rc".to_string()),
+                    Just("id".to_string()),
+                    Just("to".to_string()),
+                    Just("data".to_string()),
+                    Just("text".to_string()),
+                    Just("media".to_string()),
+                    Just("session".to_string()),
+                    Just("mic".to_string()),
+                    Just("up".to_string()),
+                    Just("target".to_string()),
+                    Just("password".to_string()),
+                    ".{0,6}".prop_map(|s| s),
+                ],
+                inner,
+                0..6,
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(5000))]
+    /// The parser never panics, and what it accepts is well-formed.
+    #[test]
+    fn parse_never_panics(mut v in arbitrary_json()) {
+        if let Value::Object(ref mut m) = v {
+            m.insert("rc".into(), m.get("rc").cloned().unwrap_or(json!("chat")));
+        }
+        let text = v.to_string();
+        if let Some(map) = wire::classify(&text) {
+            let env = wire::parse(map, 50);
+            prop_assert!(env.rc.chars().count() <= 32);
+            if let Ok(Request::Chat(t)) = env.request {
+                prop_assert!(!t.trim().is_empty() && t.chars().count() <= 50);
+            }
+        }
+    }
+}
