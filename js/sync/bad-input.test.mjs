@@ -22,7 +22,7 @@ import {
 } from './harness.mjs';
 
 const ROOM = 'bad';
-const COLLECTION = 'elements';
+const COLLECTION = 'scratch';
 const DOC_ID = 'bad:doc';
 const LIMIT = 4096;
 

@@ -23,7 +23,7 @@ import {
 } from './harness.mjs';
 
 const ROOM = 'late';
-const COLLECTION = 'elements';
+const COLLECTION = 'scratch';
 const DOC_ID = 'late:notes';
 const N = 20;
 

@@ -28,7 +28,7 @@ import { initialDoc, randomOp } from './ops.mjs';
 const CLIENTS = 10;
 const OPS_PER_CLIENT = 200;
 const ROOM = 'conv';
-const COLLECTION = 'elements';
+const COLLECTION = 'scratch';
 const DOC_ID = 'conv:board';
 
 describe('convergence', { timeout: 90_000 }, () => {

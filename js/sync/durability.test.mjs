@@ -18,7 +18,7 @@ import {
 } from './harness.mjs';
 
 const ROOM = 'durable';
-const COLLECTION = 'elements';
+const COLLECTION = 'scratch';
 const N = 60;
 
 describe('durability', { timeout: 90_000 }, () => {

@@ -20,7 +20,7 @@ import {
 } from './harness.mjs';
 
 const JSON0 = 'http://sharejs.org/types/JSONv0';
-const COLLECTION = 'elements';
+const COLLECTION = 'scratch';
 
 describe('room isolation', { timeout: 90_000 }, () => {
   let server;
@@ -34,7 +34,7 @@ describe('room isolation', { timeout: 90_000 }, () => {
     tokenA = await join(server, 'alpha', 'ana');
     tokenB = await join(server, 'beta', 'bea');
     const b = await connect(server, tokenB);
-    for (const [c, d] of [[COLLECTION, 'beta'], [COLLECTION, 'beta:x'], ['rooms', 'beta']]) {
+    for (const [c, d] of [[COLLECTION, 'beta'], [COLLECTION, 'beta:x'], ['notes', 'beta']]) {
       const doc = b.connection.get(c, d);
       await createDoc(doc, { secret: `${c}/${d}`, n: 1 });
       await submitOp(doc, [{ p: ['n'], na: 1 }]);
@@ -64,7 +64,7 @@ describe('room isolation', { timeout: 90_000 }, () => {
 
   it('the sharedb client with an alpha token cannot fetch or subscribe beta documents', async () => {
     const a = await connect(server, tokenA);
-    for (const [c, d] of [[COLLECTION, 'beta'], [COLLECTION, 'beta:x'], ['rooms', 'beta'], [COLLECTION, 'alpha2'], [COLLECTION, 'alph']]) {
+    for (const [c, d] of [[COLLECTION, 'beta'], [COLLECTION, 'beta:x'], ['notes', 'beta'], [COLLECTION, 'alpha2'], [COLLECTION, 'alph']]) {
       const doc = a.connection.get(c, d);
       await assert.rejects(fetchDoc(doc), (err) => err.code === 'ERR_FORBIDDEN', `fetch ${c}/${d}`);
       assert.equal(doc.data, undefined, 'nothing was read');
@@ -73,7 +73,7 @@ describe('room isolation', { timeout: 90_000 }, () => {
       assert.equal(doc2.data, undefined);
     }
     // The room's own documents are fine, in any collection.
-    for (const [c, d] of [[COLLECTION, 'alpha'], [COLLECTION, 'alpha:notes'], ['rooms', 'alpha'], ['other', 'alpha:x:y']]) {
+    for (const [c, d] of [[COLLECTION, 'alpha'], [COLLECTION, 'alpha:notes'], ['notes', 'alpha'], ['other', 'alpha:x:y']]) {
       const doc = a.connection.get(c, d);
       await createDoc(doc, { ok: true });
       await fetchDoc(doc);
@@ -86,7 +86,7 @@ describe('room isolation', { timeout: 90_000 }, () => {
   it('raw requests on beta documents with an alpha token get ERR_FORBIDDEN and change nothing', async () => {
     const raw = await rawConnect(server, tokenA);
     const requests = [];
-    for (const [c, d] of [[COLLECTION, 'beta'], [COLLECTION, 'beta:x'], ['rooms', 'beta'], [COLLECTION, 'alpha2'], [COLLECTION, 'alphabeta:x'], [COLLECTION, 'beta:new']]) {
+    for (const [c, d] of [[COLLECTION, 'beta'], [COLLECTION, 'beta:x'], ['notes', 'beta'], [COLLECTION, 'alpha2'], [COLLECTION, 'alphabeta:x'], [COLLECTION, 'beta:new']]) {
       requests.push(
         { a: 'f', c, d },
         { a: 'f', c, d, v: 0 },

@@ -24,7 +24,7 @@ import {
 } from './harness.mjs';
 
 const JSON0 = 'http://sharejs.org/types/JSONv0';
-const COLLECTION = 'elements';
+const COLLECTION = 'scratch';
 const ROOM = 'lim';
 
 /** Creates `id` over a raw socket; resolves the ack. */

@@ -25,7 +25,7 @@ import {
 } from './harness.mjs';
 
 const ROOM = 'proto';
-const COLLECTION = 'elements';
+const COLLECTION = 'scratch';
 
 describe('http and handshake', { timeout: 90_000 }, () => {
   let server;

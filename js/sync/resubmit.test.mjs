@@ -23,7 +23,7 @@ import {
 } from './harness.mjs';
 
 const ROOM = 'resub';
-const COLLECTION = 'elements';
+const COLLECTION = 'scratch';
 
 /** Appends `marker` at the end of `doc.data.log` (valid on the client's current data). */
 function append(doc, marker, callback) {

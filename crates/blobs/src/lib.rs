@@ -91,6 +91,26 @@ impl Blobs {
         Ok(Blobs::new(Arc::new(fs)))
     }
 
+    /// Blobs in an S3-compatible bucket, `s3://bucket/optional/prefix`, with
+    /// credentials, region and endpoint from the standard `AWS_*`
+    /// environment variables (`AWS_ENDPOINT` for MinIO, Garage, R2…).
+    pub fn s3(url: &str) -> Result<Blobs, BlobError> {
+        let s3 = object_store::aws::AmazonS3Builder::from_env()
+            .with_url(url)
+            .build()?;
+        let prefix = url
+            .strip_prefix("s3://")
+            .and_then(|rest| rest.split_once('/'))
+            .map(|(_, p)| p.trim_matches('/'))
+            .unwrap_or_default();
+        if prefix.is_empty() {
+            Ok(Blobs::new(Arc::new(s3)))
+        } else {
+            let prefixed = object_store::prefix::PrefixStore::new(s3, prefix);
+            Ok(Blobs::new(Arc::new(prefixed)))
+        }
+    }
+
     /// Stores the bytes of `body`, refusing more than `limit` bytes or a
     /// kind that is not accepted (`allowed` decides among [`Kind`]s).
     pub async fn put<S, E>(

@@ -9,7 +9,7 @@ use anyhow::{Context, bail, ensure};
 use tokio_tungstenite::tungstenite::http::Uri;
 
 /// The collection every simulated client's document lives in.
-pub const COLLECTION: &str = "elements";
+pub const COLLECTION: &str = "scratch";
 
 /// Longest run accepted; timestamps are `u32` microseconds since the start.
 const MAX_RUN: Duration = Duration::from_secs(3600);

@@ -612,7 +612,7 @@ mod tests {
     }
 
     fn connected(creator: bool, id: &str) -> Session {
-        let mut s = Session::new("elements", "load0", creator);
+        let mut s = Session::new("scratch", "load0", creator);
         s.handle_text(0, r#"{"a":"init","protocol":1,"protocolMinor":2,"id":"tmp","type":"http://sharejs.org/types/JSONv0"}"#);
         let hs = format!(
             r#"{{"a":"hs","protocol":1,"protocolMinor":2,"id":"{id}","type":"http://sharejs.org/types/JSONv0"}}"#
@@ -637,11 +637,11 @@ mod tests {
         assert_eq!(out[1]["a"], "hs", "second hs in answer to init");
         assert_eq!(
             out[2],
-            json!({"a": "s", "c": "elements", "d": "load0", "v": null})
+            json!({"a": "s", "c": "scratch", "d": "load0", "v": null})
         );
         s.handle_text(
             1,
-            r#"{"data":{"v":0,"type":null},"a":"s","c":"elements","d":"load0"}"#,
+            r#"{"data":{"v":0,"type":null},"a":"s","c":"scratch","d":"load0"}"#,
         );
         let create = drain(&mut s).pop().unwrap();
         assert_eq!(create["create"]["data"], json!({"n": 0, "log": []}));
@@ -652,7 +652,7 @@ mod tests {
         assert_eq!(s.phase(), &Phase::Creating);
         s.handle_text(
             2,
-            r#"{"src":"A","seq":1,"v":0,"a":"op","c":"elements","d":"load0"}"#,
+            r#"{"src":"A","seq":1,"v":0,"a":"op","c":"scratch","d":"load0"}"#,
         );
         assert_eq!(s.phase(), &Phase::Ready);
         assert_eq!(s.state().0, Some(1));
@@ -664,11 +664,11 @@ mod tests {
         let mut s = connected(false, "B");
         s.handle_text(
             1,
-            r#"{"data":{"v":0,"type":null},"a":"s","c":"elements","d":"load0"}"#,
+            r#"{"data":{"v":0,"type":null},"a":"s","c":"scratch","d":"load0"}"#,
         );
         assert_eq!(s.phase(), &Phase::WaitingForDoc);
         s.start_recording(peers());
-        s.handle_text(2, r#"{"a":"op","c":"elements","d":"load0","v":0,"src":"A","seq":1,"create":{"type":"http://sharejs.org/types/JSONv0","data":{"n":0,"log":[]}}}"#);
+        s.handle_text(2, r#"{"a":"op","c":"scratch","d":"load0","v":0,"src":"A","seq":1,"create":{"type":"http://sharejs.org/types/JSONv0","data":{"n":0,"log":[]}}}"#);
         assert_eq!(s.phase(), &Phase::Ready);
         drain(&mut s);
 
@@ -680,12 +680,12 @@ mod tests {
             op.get("src").is_none(),
             "the npm client omits src on first send"
         );
-        s.handle_text(11, r#"{"a":"op","c":"elements","d":"load0","v":1,"src":"A","seq":2,"op":[{"p":["log",0],"li":"x"}]}"#);
+        s.handle_text(11, r#"{"a":"op","c":"scratch","d":"load0","v":1,"src":"A","seq":2,"op":[{"p":["log",0],"li":"x"}]}"#);
         // The same op again, as the catch-up before the ack: ignored.
-        s.handle_text(12, r#"{"a":"op","c":"elements","d":"load0","v":1,"src":"A","seq":2,"op":[{"p":["log",0],"li":"x"}]}"#);
+        s.handle_text(12, r#"{"a":"op","c":"scratch","d":"load0","v":1,"src":"A","seq":2,"op":[{"p":["log",0],"li":"x"}]}"#);
         s.handle_text(
             13,
-            r#"{"src":"B","seq":1,"v":2,"a":"op","c":"elements","d":"load0"}"#,
+            r#"{"src":"B","seq":1,"v":2,"a":"op","c":"scratch","d":"load0"}"#,
         );
         assert_eq!(s.state(), (Some(3), Some(&json!({"n": 1, "log": ["x"]}))));
         let records = s.into_records();
@@ -711,13 +711,13 @@ mod tests {
     fn list_is_trimmed_with_exact_deletes() {
         let mut s = connected(false, "B");
         let log: Vec<String> = (0..LOG_LIMIT).map(|i| format!("e{i}")).collect();
-        let reply = json!({"data": {"v": 5, "data": {"n": 0, "log": log}}, "a": "s", "c": "elements", "d": "load0"});
+        let reply = json!({"data": {"v": 5, "data": {"n": 0, "log": log}}, "a": "s", "c": "scratch", "d": "load0"});
         s.handle_text(1, &reply.to_string());
         drain(&mut s);
         assert!(s.submit(2));
         s.handle_text(
             3,
-            r#"{"src":"B","seq":1,"v":5,"a":"op","c":"elements","d":"load0"}"#,
+            r#"{"src":"B","seq":1,"v":5,"a":"op","c":"scratch","d":"load0"}"#,
         );
         assert!(s.submit(4));
         let ld = drain(&mut s).pop().unwrap();
@@ -729,19 +729,19 @@ mod tests {
         let mut s = connected(false, "B");
         s.handle_text(
             1,
-            r#"{"data":{"v":3,"data":{"n":0,"log":[]}},"a":"s","c":"elements","d":"load0"}"#,
+            r#"{"data":{"v":3,"data":{"n":0,"log":[]}},"a":"s","c":"scratch","d":"load0"}"#,
         );
         drain(&mut s);
-        s.handle_text(2, r#"{"a":"op","c":"elements","d":"load0","v":5,"src":"A","seq":9,"op":[{"p":["n"],"na":1}]}"#);
+        s.handle_text(2, r#"{"a":"op","c":"scratch","d":"load0","v":5,"src":"A","seq":9,"op":[{"p":["n"],"na":1}]}"#);
         assert_eq!(s.errors_mut().count(ErrorKind::VersionGap), 1);
         assert_eq!(
             drain(&mut s),
-            vec![json!({"a": "f", "c": "elements", "d": "load0", "v": null})]
+            vec![json!({"a": "f", "c": "scratch", "d": "load0", "v": null})]
         );
         assert!(!s.can_submit());
         s.handle_text(
             3,
-            r#"{"data":{"v":6,"data":{"n":2,"log":[]}},"a":"f","c":"elements","d":"load0"}"#,
+            r#"{"data":{"v":6,"data":{"n":2,"log":[]}},"a":"f","c":"scratch","d":"load0"}"#,
         );
         assert!(s.can_submit());
         assert_eq!(s.state().0, Some(6));
@@ -752,25 +752,25 @@ mod tests {
         let mut s = connected(false, "B");
         s.handle_text(
             1,
-            r#"{"data":{"v":3,"data":{"n":0,"log":[]}},"a":"s","c":"elements","d":"load0"}"#,
+            r#"{"data":{"v":3,"data":{"n":0,"log":[]}},"a":"s","c":"scratch","d":"load0"}"#,
         );
         drain(&mut s);
         assert!(s.submit(2));
         drain(&mut s);
-        s.handle_text(3, r#"{"a":"op","c":"elements","d":"load0","v":3,"seq":1,"x":{},"op":[{"p":["n"],"na":1}],"error":{"code":"ERR_X","message":"no"}}"#);
+        s.handle_text(3, r#"{"a":"op","c":"scratch","d":"load0","v":3,"seq":1,"x":{},"op":[{"p":["n"],"na":1}],"error":{"code":"ERR_X","message":"no"}}"#);
         assert_eq!(s.errors_mut().count(ErrorKind::Rejected), 1);
         assert_eq!(drain(&mut s)[0]["a"], "f");
     }
 
     #[test]
     fn ops_before_the_snapshot_are_replayed_after_it() {
-        let create = r#"{"a":"op","c":"elements","d":"load0","v":0,"src":"A","seq":1,"create":{"type":"http://sharejs.org/types/JSONv0","data":{"n":0,"log":[]}}}"#;
+        let create = r#"{"a":"op","c":"scratch","d":"load0","v":0,"src":"A","seq":1,"create":{"type":"http://sharejs.org/types/JSONv0","data":{"n":0,"log":[]}}}"#;
         // The create overtook a subscribe reply that predates it.
         let mut s = connected(false, "B");
         s.handle_text(1, create);
         s.handle_text(
             2,
-            r#"{"data":{"v":0,"type":null},"a":"s","c":"elements","d":"load0"}"#,
+            r#"{"data":{"v":0,"type":null},"a":"s","c":"scratch","d":"load0"}"#,
         );
         assert_eq!(s.phase(), &Phase::Ready);
         assert_eq!(s.state().0, Some(1));
@@ -779,7 +779,7 @@ mod tests {
         s.handle_text(1, create);
         s.handle_text(
             2,
-            r#"{"data":{"v":1,"data":{"n":0,"log":[]}},"a":"s","c":"elements","d":"load0"}"#,
+            r#"{"data":{"v":1,"data":{"n":0,"log":[]}},"a":"s","c":"scratch","d":"load0"}"#,
         );
         assert_eq!((s.phase(), s.state().0), (&Phase::Ready, Some(1)));
         assert_eq!(s.errors_mut().total(), 0);
@@ -790,7 +790,7 @@ mod tests {
         let mut s = connected(false, "B");
         s.handle_text(
             1,
-            r#"{"data":{"v":0,"type":null},"a":"s","c":"elements","d":"load0"}"#,
+            r#"{"data":{"v":0,"type":null},"a":"s","c":"scratch","d":"load0"}"#,
         );
         drain(&mut s);
         s.refetch();
@@ -798,7 +798,7 @@ mod tests {
         assert_eq!(drain(&mut s).len(), 1, "one fetch at a time");
         s.handle_text(
             2,
-            r#"{"data":{"v":1,"data":{"n":0,"log":[]}},"a":"f","c":"elements","d":"load0"}"#,
+            r#"{"data":{"v":1,"data":{"n":0,"log":[]}},"a":"f","c":"scratch","d":"load0"}"#,
         );
         assert_eq!(s.phase(), &Phase::Ready);
     }

@@ -56,6 +56,30 @@ impl Json0 {
         Ok(())
     }
 
+    /// Applies `op` to `doc` in place, then asks `check` about the result;
+    /// if `check` refuses it, the op is rolled back and `doc` is unchanged.
+    /// The outer error is the op's own; the inner one is `check`'s. Costs
+    /// what `apply` costs plus what `check` costs, never a document copy.
+    pub fn apply_checked<E>(
+        &self,
+        doc: &mut Value,
+        op: &[Component],
+        check: impl FnOnce(&Value) -> Result<(), E>,
+    ) -> Result<Result<(), E>, OtError> {
+        let mut undo = Vec::new();
+        for c in op {
+            if let Err(e) = self.apply_component(doc, c, &mut undo) {
+                rollback(doc, undo);
+                return Err(e);
+            }
+        }
+        let checked = check(doc);
+        if checked.is_err() {
+            rollback(doc, undo);
+        }
+        Ok(checked)
+    }
+
     /// Applies `op` to an owned value and returns it.
     pub fn apply_owned(&self, mut doc: Value, op: &[Component]) -> Result<Value, OtError> {
         self.apply(&mut doc, op)?;

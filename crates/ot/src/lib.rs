@@ -150,6 +150,15 @@ fn default_json0() -> &'static Json0 {
     JSON0.get_or_init(Json0::new)
 }
 
+/// [`Json0::apply_checked`] with the default registry.
+pub fn apply_checked<E>(
+    doc: &mut Value,
+    op: &Op,
+    check: impl FnOnce(&Value) -> Result<(), E>,
+) -> Result<Result<(), E>, OtError> {
+    default_json0().apply_checked(doc, &op.0, check)
+}
+
 /// [`Json0::apply`] with the default registry.
 pub fn apply(doc: &mut Value, op: &Op) -> Result<(), OtError> {
     default_json0().apply(doc, &op.0)

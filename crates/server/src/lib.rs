@@ -3,7 +3,11 @@
 //! # Map
 //! - [`config`]: [`ServeConfig`], every setting as flag and env variable.
 //! - [`auth`]: HS256 room tokens and the persisted secret.
-//! - [`rooms`]: room names and `POST /api/rooms/{room}/join`.
+//! - [`rooms`]: room names and `POST /api/rooms/{room}/join` (admission by
+//!   the room's task, token, ICE servers).
+//! - [`turn`]: TURN REST credentials for coturn.
+//! - [`web`]: the embedded browser client and its security headers.
+//! - [`uploads`]: `POST /api/rooms/{room}/uploads` and `GET /blobs/{sha256}`.
 //! - [`ws`]: `GET /ws`, the WebSocket shell around a `sync::Session`, with
 //!   per-address connection limits, pings and close codes.
 //! - this file: the router, start-up and graceful shutdown.
@@ -21,6 +25,9 @@
 pub mod auth;
 pub mod config;
 pub mod rooms;
+pub mod turn;
+pub mod uploads;
+pub mod web;
 pub mod ws;
 
 use std::net::SocketAddr;
@@ -51,8 +58,10 @@ pub struct AppState {
     pub presence: sync::Presence,
     /// Connections per address.
     pub per_ip: Arc<ws::PerIp>,
-    /// First joiners.
-    pub moderators: Arc<rooms::Moderators>,
+    /// Room tasks: roster, moderation, chat, signaling.
+    pub rooms: room::Rooms,
+    /// Uploaded content.
+    pub blobs: blobs::Blobs,
     /// True once shutdown has begun.
     pub shutdown: watch::Receiver<bool>,
     /// Open WebSocket connections.
@@ -74,6 +83,12 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ready))
         .route("/api/rooms/{room}/join", post(rooms::join))
         .route("/ws", get(ws::upgrade))
+        .route(
+            "/api/rooms/{room}/uploads",
+            post(uploads::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/blobs/{sha256}", get(uploads::download))
+        .merge(web::routes())
         .with_state(state)
 }
 
@@ -122,7 +137,8 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
         docs: docs.clone(),
         presence: sync::Presence::default(),
         per_ip: Arc::default(),
-        moderators: Arc::default(),
+        rooms: room::Rooms::new(store.clone(), config.room_limits()),
+        blobs: config.blobs()?,
         shutdown: shutdown_rx.clone(),
         connections: Arc::default(),
     };

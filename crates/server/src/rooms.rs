@@ -1,7 +1,5 @@
-//! Rooms: name rules and the join endpoint that mints tokens.
-
-use std::collections::HashSet;
-use std::sync::Mutex;
+//! Rooms: name rules and the join endpoint that mints tokens after the
+//! room's task admits the joiner.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -22,28 +20,14 @@ pub fn valid_room(room: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// Remembers which rooms already have a moderator (the first joiner).
-#[derive(Default)]
-pub struct Moderators {
-    rooms: Mutex<HashSet<String>>,
-}
-
-impl Moderators {
-    /// True the first time it is asked about `room`.
-    fn claim(&self, room: &str) -> bool {
-        // Only inserts happen under this lock: poisoning cannot corrupt it.
-        self.rooms
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(room.to_string())
-    }
-}
-
 /// The body of a join request.
 #[derive(Debug, Deserialize)]
 pub struct JoinRequest {
     /// Display name.
     pub name: String,
+    /// The room's password, if it has one.
+    #[serde(default)]
+    pub password: Option<String>,
 }
 
 /// An error response `{"error":{"code","message"}}`.
@@ -82,25 +66,31 @@ pub async fn join(
             "expected JSON {\"name\": \"…\"}",
         );
     };
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+    let Some(name) = room::wire::valid_name(&body.name) else {
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_name",
-            "names are 1-64 characters",
+            "names are 1-64 characters without control characters",
         );
-    }
-    let role = if state.moderators.claim(&room) {
-        "moderator"
-    } else {
-        "participant"
+    };
+    // The room's task decides: it knows who is in, the lock and the
+    // password, and who came first.
+    let role = match state.rooms.admit(&room, body.password).await {
+        Ok(role) => role,
+        Err(e) => {
+            let status = match e {
+                room::RcError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::FORBIDDEN,
+            };
+            return error(status, e.http_code(), e.to_string());
+        }
     };
     let now = now_secs();
     let claims = Claims {
         room: room.clone(),
         sub: crate::random_hex(8),
-        name: name.to_string(),
-        role: role.to_string(),
+        name,
+        role: role.as_str().to_string(),
         exp: now + state.config.token_ttl,
         iat: now,
     };
@@ -110,6 +100,8 @@ pub async fn join(
             "room": room,
             "participant": { "id": claims.sub, "name": claims.name, "role": claims.role },
             "expiresAt": claims.exp,
+            "iceServers": crate::turn::ice_servers(&state.config, &claims.sub, now),
+            "maxParticipants": state.config.max_participants,
         }))
         .into_response(),
         Err(e) => {

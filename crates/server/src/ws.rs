@@ -122,6 +122,18 @@ pub async fn upgrade(
             "too many connections from this address",
         );
     };
+    if state.rooms.is_removed(&claims.room, &claims.sub).await {
+        return error(
+            StatusCode::FORBIDDEN,
+            "removed",
+            "a moderator removed you from this room",
+        );
+    }
+    let identity = room::Identity {
+        id: claims.sub.clone(),
+        name: claims.name.clone(),
+        role: room::Role::from_claim(&claims.role),
+    };
     let access = Access {
         room: claims.room,
         participant: claims.sub,
@@ -135,13 +147,19 @@ pub async fn upgrade(
     ws.max_message_size(hard_max)
         .max_frame_size(hard_max)
         .read_buffer_size(READ_CHUNK)
-        .on_upgrade(move |socket| run(socket, state, access, slot))
+        .on_upgrade(move |socket| run(socket, state, access, identity, slot))
 }
 
-async fn run(socket: WebSocket, state: AppState, access: Access, slot: IpSlot) {
+async fn run(
+    socket: WebSocket,
+    state: AppState,
+    access: Access,
+    identity: room::Identity,
+    slot: IpSlot,
+) {
     let conn_id = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
     let span = tracing::info_span!("conn", id = conn_id, room = %access.room, participant = %access.participant);
-    connection(socket, state, access, slot, conn_id)
+    connection(socket, state, access, identity, slot, conn_id)
         .instrument(span)
         .await;
 }
@@ -150,11 +168,21 @@ async fn connection(
     socket: WebSocket,
     state: AppState,
     access: Access,
+    identity: room::Identity,
     slot: IpSlot,
     conn_id: u64,
 ) {
     let (tx, mut rx) = sync::conn::channel(conn_id, state.config.send_queue);
     let client_id = format!("{}.{}", access.participant, crate::random_hex(6));
+    let ice_servers =
+        crate::turn::ice_servers(&state.config, &identity.id, crate::auth::now_secs());
+    let mut room_session = room::RoomSession::new(
+        tx.clone(),
+        access.room.clone(),
+        identity,
+        ice_servers,
+        state.rooms.clone(),
+    );
     let mut session = Session::new(
         tx.clone(),
         access,
@@ -175,7 +203,12 @@ async fn connection(
         while let Some(frame) = stream.next().await {
             last_seen.store(started.elapsed().as_secs(), Ordering::Relaxed);
             match frame {
-                Ok(Message::Text(text)) => session.handle_text(text.as_str()).await,
+                // Room control and ShareDB share the socket; each message
+                // belongs to one of them.
+                Ok(Message::Text(text)) => match room::wire::classify(text.as_str()) {
+                    Some(rc) => room_session.handle(rc).await,
+                    None => session.handle_text(text.as_str()).await,
+                },
                 Ok(Message::Binary(_)) => {
                     let e = sync::SyncError::BadMessage("binary messages are not supported".into());
                     tx.text(sync::wire::bare_error(&e));
@@ -204,7 +237,11 @@ async fn connection(
                     // A client that stops reading blocks this send once the
                     // TCP buffers fill; the kick must still get through.
                     tokio::select! {
-                        sent = write_queued(&mut sink, out, &mut rx.rx) => if !sent { return None },
+                        sent = write_queued(&mut sink, out, &mut rx.rx) => match sent {
+                            Written::Ok => {}
+                            Written::Failed => return None,
+                            Written::Close(code, reason) => return Some((code, reason)),
+                        },
                         () = kick.kicked() => return Some((SLOW_CONSUMER, "slow consumer")),
                         () = async { let _ = shutdown.wait_for(|s| *s).await; } => {
                             return Some((GOING_AWAY, "server shutting down"));
@@ -252,10 +289,20 @@ async fn connection(
         })
         .await;
     }
+    room_session.close().await;
     session.close().await;
     drop(slot);
     state.connections.fetch_sub(1, Ordering::SeqCst);
     tracing::debug!("disconnected");
+}
+
+/// How a burst of writes ended.
+enum Written {
+    Ok,
+    /// The socket failed.
+    Failed,
+    /// A queued `Close`: everything before it was sent.
+    Close(u16, &'static str),
 }
 
 /// Writes `first` and whatever else is already queued (up to a bound),
@@ -265,41 +312,36 @@ async fn write_queued<S>(
     sink: &mut S,
     first: Outgoing,
     rx: &mut tokio::sync::mpsc::Receiver<Outgoing>,
-) -> bool
+) -> Written
 where
     S: SinkExt<Message> + Unpin,
 {
     const MAX_BURST: usize = 64;
-    if !feed_out(sink, first).await {
-        return false;
-    }
-    for _ in 0..MAX_BURST {
-        match rx.try_recv() {
-            Ok(out) => {
-                if !feed_out(sink, out).await {
-                    return false;
-                }
+    let mut next = Some(first);
+    let mut burst = 0;
+    while let Some(out) = next.take() {
+        if let Outgoing::Close { code, reason } = out {
+            return if sink.flush().await.is_ok() {
+                Written::Close(code, reason)
+            } else {
+                Written::Failed
+            };
+        }
+        for b in out.into_messages() {
+            if let Ok(text) = Utf8Bytes::try_from(b)
+                && sink.feed(Message::Text(text)).await.is_err()
+            {
+                return Written::Failed;
             }
-            Err(_) => break,
+        }
+        burst += 1;
+        if burst <= MAX_BURST {
+            next = rx.try_recv().ok();
         }
     }
-    sink.flush().await.is_ok()
-}
-
-async fn feed_out<S>(sink: &mut S, out: Outgoing) -> bool
-where
-    S: SinkExt<Message> + Unpin,
-{
-    let items = match out {
-        Outgoing::Text(b) => vec![b],
-        Outgoing::Batch(items) => items,
-    };
-    for b in items {
-        if let Ok(text) = Utf8Bytes::try_from(b)
-            && sink.feed(Message::Text(text)).await.is_err()
-        {
-            return false;
-        }
+    if sink.flush().await.is_ok() {
+        Written::Ok
+    } else {
+        Written::Failed
     }
-    true
 }

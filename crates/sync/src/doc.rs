@@ -256,6 +256,8 @@ impl DocState {
                 if size > max_bytes {
                     return Err(SyncError::DocumentTooLarge(size, max_bytes));
                 }
+                elements::check(&self.collection, &self.id, Some(data), None)
+                    .map_err(|e| SyncError::SchemaViolation(e.0))?;
                 self.data = Some(data.clone());
                 self.size = size;
             }
@@ -287,15 +289,23 @@ impl DocState {
             return Err(SyncError::DocDoesNotExist);
         };
         let (added, removed) = size_delta(edit);
+        // The element schema sees the document as the op leaves it; a
+        // refused op is rolled back (only what the op touched is checked).
+        let (collection, id) = (self.collection.as_str(), self.id.as_str());
+        let check = |after: &Value| elements::check(collection, id, Some(after), Some(edit));
         if self.size + added <= max_bytes {
             // Cannot exceed the limit even if nothing is removed: apply in place.
-            ot::apply(data, edit).map_err(SyncError::from_ot)?;
+            ot::apply_checked(data, edit, check)
+                .map_err(SyncError::from_ot)?
+                .map_err(|e| SyncError::SchemaViolation(e.0))?;
             self.size = (self.size + added).saturating_sub(removed);
             return Ok(());
         }
         // Near the limit: apply to a copy and measure exactly.
         let mut copy = data.clone();
-        ot::apply(&mut copy, edit).map_err(SyncError::from_ot)?;
+        ot::apply_checked(&mut copy, edit, check)
+            .map_err(SyncError::from_ot)?
+            .map_err(|e| SyncError::SchemaViolation(e.0))?;
         let size = serialized_len(&copy);
         if size > max_bytes {
             return Err(SyncError::DocumentTooLarge(size, max_bytes));

@@ -47,6 +47,10 @@ pub enum SyncError {
     /// The document would exceed the configured size.
     #[error("document would be {0} bytes; the limit is {1}")]
     DocumentTooLarge(usize, usize),
+    /// The document would break its element schema (see the `elements`
+    /// crate).
+    #[error("the document would be invalid: {0}")]
+    SchemaViolation(String),
     /// The connection submits ops faster than its token bucket allows.
     #[error("too many ops per second")]
     RateLimited,
@@ -78,6 +82,7 @@ impl SyncError {
             SyncError::MessageTooLarge(..) => "ERR_MESSAGE_TOO_LARGE",
             SyncError::OpTooLarge(..) => "ERR_OP_TOO_LARGE",
             SyncError::DocumentTooLarge(..) => "ERR_DOCUMENT_TOO_LARGE",
+            SyncError::SchemaViolation(_) => "ERR_SCHEMA_VIOLATION",
             SyncError::RateLimited => "ERR_RATE_LIMITED",
             SyncError::TooManySubscriptions(_) => "ERR_TOO_MANY_SUBSCRIPTIONS",
             SyncError::CommitFailed => "ERR_COMMIT_FAILED",

@@ -2,7 +2,7 @@
 
 mod ot_lines;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 // The server allocates many small short-lived buffers per op (messages,
 // JSON values, queue nodes); glibc's allocator was ~14% of its profile.
@@ -26,8 +26,32 @@ enum Command {
     Ot,
 }
 
+/// Parses the command line; for `serve --config <file>`, parses again with
+/// the file's settings appended as flags where neither a flag nor an
+/// environment variable gave them.
+fn parse_cli() -> anyhow::Result<Cli> {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cmd = Cli::command();
+    let matches = cmd.clone().get_matches_from(&args);
+    if let Some(("serve", serve_matches)) = matches.subcommand()
+        && let Some(path) = serve_matches.get_one::<std::path::PathBuf>("config")
+    {
+        let serve = cmd
+            .find_subcommand("serve")
+            .expect("the serve subcommand exists");
+        args.extend(server::config::config_file_args(
+            serve,
+            serve_matches,
+            path,
+        )?);
+        let matches = cmd.get_matches_from(args);
+        return Ok(Cli::from_arg_matches(&matches)?);
+    }
+    Ok(Cli::from_arg_matches(&matches)?)
+}
+
 fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+    match parse_cli()?.command {
         Command::Serve(config) => {
             tracing_subscriber::fmt()
                 .with_env_filter(

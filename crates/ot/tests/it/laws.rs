@@ -68,6 +68,29 @@ proptest! {
     }
 
     #[test]
+    fn refused_check_leaves_document_untouched(seed in any::<u64>()) {
+        let mut rng = Rng::new(seed);
+        let doc = arbitrary::doc(&mut rng);
+        let strings = style(&mut rng);
+        let (a, _) = arbitrary::op(&mut rng, &doc, strings);
+        let mut d = doc.clone();
+        let mut seen = None;
+        let checked = ot::apply_checked(&mut d, &a, |after| {
+            seen = Some(after.clone());
+            Err("refused")
+        });
+        prop_assert_eq!(checked, Ok(Err("refused")));
+        prop_assert_eq!(&d, &doc);
+        // What the check saw is what apply gives.
+        let mut expected = doc.clone();
+        apply(&mut expected, &a).unwrap();
+        prop_assert_eq!(seen, Some(expected.clone()));
+        let mut accepted = doc.clone();
+        prop_assert_eq!(ot::apply_checked(&mut accepted, &a, |_| Ok::<(), ()>(())), Ok(Ok(())));
+        prop_assert_eq!(accepted, expected);
+    }
+
+    #[test]
     fn arbitrary_json_never_panics(
         doc in arb_json(), op in arb_json(), other in arb_json(), left in any::<bool>()
     ) {

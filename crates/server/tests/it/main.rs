@@ -3,3 +3,7 @@
 mod harness;
 mod lifecycle;
 mod presence;
+mod rooms;
+mod schema;
+mod uploads;
+mod web;

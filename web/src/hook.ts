@@ -1,0 +1,39 @@
+// `window.__tertulia`: what the browser tests read (docs/web-test-contract.md).
+// One object for the page's lifetime; the client writes to it, nothing reads
+// it back.
+
+import type { Role } from './protocol';
+import type { WsState } from './socket';
+
+export interface TestHook {
+  self: { id: string; name: string; role: Role } | null;
+  peers: Map<string, RTCPeerConnection>;
+  joinClickedAt: number | null;
+  firstRemoteFrameAt: number | null;
+  wsState: WsState;
+}
+
+declare global {
+  interface Window {
+    __tertulia: TestHook;
+  }
+}
+
+export const hook: TestHook = {
+  self: null,
+  peers: new Map(),
+  joinClickedAt: null,
+  firstRemoteFrameAt: null,
+  wsState: 'closed',
+};
+
+if (typeof window !== 'undefined') window.__tertulia = hook;
+
+/** Marks the first presented remote video frame, once per page. */
+export function watchFirstFrame(video: HTMLVideoElement): void {
+  if (hook.firstRemoteFrameAt !== null) return;
+  if (typeof video.requestVideoFrameCallback !== 'function') return;
+  video.requestVideoFrameCallback(() => {
+    if (hook.firstRemoteFrameAt === null) hook.firstRemoteFrameAt = performance.now();
+  });
+}

@@ -1,0 +1,6 @@
+import { render } from 'preact';
+import { App } from './components/App';
+import './hook';
+import './styles.css';
+
+render(<App />, document.getElementById('app')!);
