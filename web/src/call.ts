@@ -111,10 +111,18 @@ export class Call {
       onOpenFailed: (failures) => this.onOpenFailed(failures),
     });
     this.wsState = this.socket.state;
+    // Closing the tab (or reloading) is a deliberate leave: the others
+    // should not watch a frozen tile for the reconnect grace period. A
+    // reload rejoins at once as the same participant with a new session.
+    const onPageHide = (): void => {
+      if (this.phase.peek() === 'in-room') this.socket.send({ rc: 'leave' });
+    };
+    window.addEventListener('pagehide', onPageHide);
     this.disposers.push(
       effect(() => {
         hook.wsState = this.socket.state.value;
       }),
+      () => window.removeEventListener('pagehide', onPageHide),
     );
   }
 

@@ -142,7 +142,16 @@ class Peer {
   private checkStalled(): void {
     const s = this.pc.connectionState;
     if (s === 'new' || s === 'connecting') {
-      if (this.pc.signalingState === 'stable' && this.attached) this.pc.restartIce();
+      if (this.attached && this.pc.signalingState === 'stable') {
+        this.pc.restartIce();
+      } else if (this.attached && this.pc.signalingState === 'have-local-offer') {
+        // Our offer was lost, or ignored by the far side in a collision it
+        // won: take it back and offer again with fresh ICE.
+        this.pc
+          .setLocalDescription({ type: 'rollback' })
+          .then(() => this.pc.restartIce())
+          .catch(() => {});
+      }
       this.later(STALLED_MS, () => this.checkStalled());
     }
   }

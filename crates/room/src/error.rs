@@ -28,9 +28,8 @@ pub enum RcError {
     Password(&'static str),
     /// Join refused: the room has as many participants as the
     /// peer-to-peer mesh allows.
-    #[error(
-        "this room is full ({0} participants); larger rooms need the media server (SFU), which this server does not have yet"
-    )]
+    // Shown to people as is; larger rooms wait for the media server (SFU).
+    #[error("This room is full: calls are limited to {0} people for now.")]
     RoomFull(usize),
     /// Join refused: a moderator removed this identity.
     #[error("a moderator removed you from this room")]
