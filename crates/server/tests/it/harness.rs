@@ -81,3 +81,20 @@ pub async fn recv(ws: &mut Ws) -> Value {
     .await
     .expect("a message within 10 s")
 }
+
+/// Reads to the close frame, then on to the end so that the client's
+/// automatic close reply goes out, as a browser's would. Gives up after 10 s
+/// of silence.
+pub async fn close_code(
+    ws: &mut Ws,
+) -> Option<tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode> {
+    let mut code = None;
+    while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+        match msg {
+            Ok(Message::Close(frame)) => code = frame.map(|f| f.code),
+            Ok(_) => continue,
+            Err(_) => break,
+        }
+    }
+    code
+}

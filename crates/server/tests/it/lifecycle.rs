@@ -2,26 +2,11 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use crate::harness::{config, connect, recv, send, token};
-
-/// Reads to the close frame, then on to the end so that the client's
-/// automatic close reply goes out, as a browser's would.
-async fn close_code(ws: &mut crate::harness::Ws) -> Option<CloseCode> {
-    let mut code = None;
-    while let Some(msg) = ws.next().await {
-        match msg {
-            Ok(Message::Close(frame)) => code = frame.map(|f| f.code),
-            Ok(_) => continue,
-            Err(_) => break,
-        }
-    }
-    code
-}
+use crate::harness::{close_code, config, connect, recv, send, token};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_says_going_away_and_keeps_every_acked_op() {

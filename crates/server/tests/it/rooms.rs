@@ -7,10 +7,9 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use crate::harness::{Ws, config, recv, send};
+use crate::harness::{Ws, close_code, config, recv, send};
 
 /// `POST /api/rooms/{room}/join` over a plain socket: (status, body).
 async fn http_join(addr: SocketAddr, room: &str, body: Value) -> (u16, Value) {
@@ -79,18 +78,6 @@ async fn expect_rc(ws: &mut Ws, rc: &str) -> Value {
 async fn quiet(ws: &mut Ws) {
     let next = tokio::time::timeout(Duration::from_millis(300), ws.next()).await;
     assert!(next.is_err(), "unexpected {next:?}");
-}
-
-async fn close_code(ws: &mut Ws) -> Option<CloseCode> {
-    let mut code = None;
-    while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
-        match msg {
-            Ok(Message::Close(frame)) => code = frame.map(|f| f.code),
-            Ok(_) => continue,
-            Err(_) => break,
-        }
-    }
-    code
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
