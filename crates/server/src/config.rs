@@ -77,6 +77,14 @@ pub struct ServeConfig {
     /// Largest upload, in bytes.
     #[arg(long, env = "TERTULIA_MAX_UPLOAD_BYTES", default_value_t = 200 * 1024 * 1024)]
     pub max_upload_bytes: u64,
+    /// The LibreOffice binary that converts office documents to PDF (a
+    /// path or a name on PATH). Without it, office uploads are stored but
+    /// not converted, and their conversion says why.
+    #[arg(long, env = "TERTULIA_SOFFICE", default_value = "soffice")]
+    pub soffice: PathBuf,
+    /// Seconds one conversion may take.
+    #[arg(long, env = "TERTULIA_CONVERT_TIMEOUT_SECS", default_value_t = 120)]
+    pub convert_timeout_secs: u64,
     /// Participants per room: the peer-to-peer mesh's size. Joins beyond it
     /// are refused until the media server (SFU) exists.
     #[arg(long, env = "TERTULIA_MAX_PARTICIPANTS", default_value_t = 4)]

@@ -7,6 +7,8 @@
 //!   the room's task, token, ICE servers).
 //! - [`turn`]: TURN REST credentials for coturn.
 //! - [`web`]: the embedded browser client and its security headers.
+//! - [`convert`]: office documents to PDF with LibreOffice, in the
+//!   background; `GET /api/conversions/{sha256}`.
 //! - [`uploads`]: `POST /api/rooms/{room}/uploads` and `GET /blobs/{sha256}`.
 //! - [`ws`]: `GET /ws`, the WebSocket shell around a `sync::Session`, with
 //!   per-address connection limits, pings and close codes.
@@ -24,6 +26,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod convert;
 pub mod rooms;
 pub mod turn;
 pub mod uploads;
@@ -62,6 +65,8 @@ pub struct AppState {
     pub rooms: room::Rooms,
     /// Uploaded content.
     pub blobs: blobs::Blobs,
+    /// Office-to-PDF conversions.
+    pub converter: convert::Converter,
     /// True once shutdown has begun.
     pub shutdown: watch::Receiver<bool>,
     /// Open WebSocket connections.
@@ -88,6 +93,7 @@ pub fn router(state: AppState) -> Router {
             post(uploads::upload).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/blobs/{sha256}", get(uploads::download))
+        .route("/api/conversions/{sha256}", get(convert::status))
         .merge(web::routes())
         .with_state(state)
 }
@@ -129,6 +135,7 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
     let store = store::Store::open(&config.database_url(), store::StoreOptions::default())
         .await
         .context("cannot open the database")?;
+    let blobs = config.blobs()?;
     let docs = sync::Docs::new(store.clone(), Arc::new(config.limits()));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let state = AppState {
@@ -138,7 +145,13 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
         presence: sync::Presence::default(),
         per_ip: Arc::default(),
         rooms: room::Rooms::new(store.clone(), config.room_limits()),
-        blobs: config.blobs()?,
+        blobs: blobs.clone(),
+        converter: convert::Converter::new(
+            config.soffice.clone(),
+            Duration::from_secs(config.convert_timeout_secs),
+            blobs,
+            config.max_upload_bytes,
+        ),
         shutdown: shutdown_rx.clone(),
         connections: Arc::default(),
     };

@@ -59,6 +59,13 @@ pub async fn upload(
     let stream = body.into_data_stream();
     match state.blobs.put(stream, limit, |_| true).await {
         Ok(blob) => {
+            // Office documents are shown as PDFs: convert in the background.
+            let conversion = blob.kind.is_office().then(|| {
+                let job = state.converter.start(&blob.sha256, blob.kind);
+                let mut j = job.to_json(&blob.sha256);
+                j["url"] = json!(format!("/api/conversions/{}", blob.sha256));
+                j
+            });
             tracing::info!(room = %room, sha256 = %blob.sha256, size = blob.size, new = blob.new, "upload stored");
             (
                 StatusCode::CREATED,
@@ -68,6 +75,7 @@ pub async fn upload(
                     "contentType": blob.kind.content_type(),
                     "url": format!("/blobs/{}", blob.sha256),
                     "new": blob.new,
+                    "conversion": conversion,
                 })),
             )
                 .into_response()

@@ -1,5 +1,6 @@
 //! The server in-process, driven over real WebSockets on loopback.
 
+mod convert;
 mod harness;
 mod lifecycle;
 mod presence;
