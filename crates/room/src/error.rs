@@ -37,8 +37,9 @@ pub enum RcError {
     /// The chat message could not be stored, so it was not sent.
     #[error("the message could not be saved; try again")]
     ChatUnavailable,
-    /// The room task is gone (the server is shutting down).
-    #[error("the room is not available")]
+    /// The room task is gone (the server is shutting down) or the server
+    /// has as many rooms as it may.
+    #[error("the room is not available right now; try again later")]
     Unavailable,
 }
 

@@ -20,6 +20,9 @@ pub struct RoomLimits {
     pub chat_history: usize,
     /// Queued commands per room task.
     pub room_queue: usize,
+    /// Rooms with a task at once; a new room beyond it is refused (the
+    /// server is full), so room names cannot be used to exhaust memory.
+    pub max_rooms: usize,
     /// How long an empty room keeps its settings (lock, password, removed
     /// identities) before its task ends.
     pub empty_room_linger: Duration,
@@ -35,6 +38,7 @@ impl Default for RoomLimits {
             max_chat_chars: 2000,
             chat_history: 200,
             room_queue: 1024,
+            max_rooms: 10_000,
             empty_room_linger: Duration::from_secs(60),
         }
     }

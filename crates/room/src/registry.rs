@@ -72,15 +72,20 @@ impl Rooms {
         self.inner.rooms.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The task of `room`, started if needed.
-    pub fn get(&self, room: &str) -> RoomHandle {
+    /// The task of `room`, started if needed; `None` when starting it
+    /// would pass the limit on rooms.
+    pub fn get(&self, room: &str) -> Option<RoomHandle> {
         let mut rooms = self.lock();
         if let Some(entry) = rooms.get(room)
             && !entry.commands.is_closed()
         {
-            return RoomHandle {
+            return Some(RoomHandle {
                 commands: entry.commands.clone(),
-            };
+            });
+        }
+        if !rooms.contains_key(room) && rooms.len() >= self.inner.limits.max_rooms {
+            tracing::warn!(rooms = rooms.len(), "room limit reached");
+            return None;
         }
         let (tx, rx) = mpsc::channel(self.inner.limits.room_queue.max(1));
         let generation = self.inner.next_generation.fetch_add(1, Ordering::Relaxed);
@@ -101,18 +106,17 @@ impl Rooms {
             commands: rx,
         };
         tokio::spawn(task.run());
-        RoomHandle { commands: tx }
+        Some(RoomHandle { commands: tx })
     }
 
     /// The join endpoint's admission: the role for a new token, or why the
     /// room refuses a new participant.
     pub async fn admit(&self, room: &str, password: Option<String>) -> Result<Role, RcError> {
         let (reply, answer) = oneshot::channel();
-        if !self
-            .get(room)
-            .send(RoomCommand::Admit { password, reply })
-            .await
-        {
+        let Some(handle) = self.get(room) else {
+            return Err(RcError::Unavailable);
+        };
+        if !handle.send(RoomCommand::Admit { password, reply }).await {
             return Err(RcError::Unavailable);
         }
         match tokio::time::timeout(ANSWER_DEADLINE, answer).await {

@@ -85,7 +85,9 @@ impl RoomSession {
                 // A room task that just ended refuses the send; the second
                 // lookup starts a fresh one.
                 for _ in 0..2 {
-                    let handle = self.rooms.get(&self.room);
+                    let Some(handle) = self.rooms.get(&self.room) else {
+                        break;
+                    };
                     let cmd = RoomCommand::Join {
                         tx: self.conn.clone(),
                         request: join.clone(),

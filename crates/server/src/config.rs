@@ -89,6 +89,9 @@ pub struct ServeConfig {
     /// are refused until the media server (SFU) exists.
     #[arg(long, env = "TERTULIA_MAX_PARTICIPANTS", default_value_t = 4)]
     pub max_participants: usize,
+    /// Rooms open at once (with people in them or recently used).
+    #[arg(long, env = "TERTULIA_MAX_ROOMS", default_value_t = 10_000)]
+    pub max_rooms: usize,
     /// Seconds a participant whose connection dropped stays in the room
     /// before the others see them leave.
     #[arg(long, env = "TERTULIA_RECONNECT_GRACE_SECS", default_value_t = 20)]
@@ -153,6 +156,7 @@ impl ServeConfig {
             messages_burst: (self.room_messages_per_second * 2.0).max(1.0),
             max_chat_chars: self.max_chat_chars.max(1),
             chat_history: self.chat_history,
+            max_rooms: self.max_rooms.max(1),
             ..room::RoomLimits::default()
         }
     }

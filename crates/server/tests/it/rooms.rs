@@ -453,3 +453,22 @@ async fn limits_room_size_rate_and_bad_messages() {
     running.shutdown();
     running.wait().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_number_of_rooms_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = server::start(config(dir.path(), &["--max-rooms", "2"]))
+        .await
+        .unwrap();
+    let addr = running.addr;
+    join_http(addr, "one", "A").await;
+    join_http(addr, "two", "B").await;
+    join_http(addr, "one", "C").await;
+    let (status, body) = http_join(addr, "three", json!({"name": "D"})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (503, Some("unavailable"))
+    );
+    running.shutdown();
+    running.wait().await.unwrap();
+}
