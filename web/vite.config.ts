@@ -6,6 +6,11 @@ export default defineConfig({
   oxc: {
     jsx: { runtime: 'automatic', importSource: 'preact' },
   },
+  resolve: {
+    // sharedb's client needs Node's `util.inherits` and `events` (the npm
+    // `events` package, a dependency); nothing comes from a CDN.
+    alias: { util: '/src/shims/util.ts' },
+  },
   build: {
     outDir: 'dist',
     assetsDir: 'assets',

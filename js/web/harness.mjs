@@ -224,13 +224,57 @@ function spawnTracked(cmd, argv, options) {
  * Starts `tertulia serve` on a free loopback port with a fresh temp data
  * directory and resolves once it prints `listening on http://127.0.0.1:PORT`
  * (the way js/sync/harness.mjs reads it). `args` are extra flags, e.g.
- * `['--max-participants', '2']` or `turn.serverArgs()`.
+ * `['--max-participants', '2']` or `turn.serverArgs()`. `restart()` stops it
+ * (SIGTERM) and starts it again on the same port and data directory, so the
+ * pages' reconnects find it where it was.
  */
 export async function startServer({ args = [], timeout = READY_TIMEOUT_MS, env = {} } = {}) {
   const dataDir = tempDir('tertulia-web-');
   // Registered first, so it runs after the server's kill (cleanups run last first).
   onCleanup(() => removeTempDir(dataDir));
-  const argv = ['serve', '--listen', '127.0.0.1:0', '--data', dataDir, ...args];
+  let { p, port } = await spawnServer({ dataDir, listen: '127.0.0.1:0', args, timeout, env });
+  const httpUrl = `http://127.0.0.1:${port}`;
+  const server = {
+    port,
+    args,
+    dataDir,
+    httpUrl,
+    proc: p.proc,
+    output: (n) => p.tail(n),
+    get running() {
+      return p.running();
+    },
+    stop: () => p.stop('SIGTERM'),
+    /**
+     * Stops the server and starts it again on the same port and data
+     * directory; `whileDown` (async) runs in between.
+     */
+    restart: async ({ whileDown } = {}) => {
+      await p.stop('SIGTERM');
+      if (whileDown) await whileDown();
+      // The port was just released; another process could take it, so try a few times.
+      let lastErr;
+      for (let attempt = 0; attempt < 20; attempt++) {
+        try {
+          ({ p } = await spawnServer({ dataDir, listen: `127.0.0.1:${port}`, args, timeout, env }));
+          server.proc = p.proc;
+          return server;
+        } catch (err) {
+          lastErr = err;
+          await delay(250);
+        }
+      }
+      throw lastErr;
+    },
+    /** `POST /api/rooms/{room}/join` outside the browser; resolves `{status, json, body}`. */
+    joinApi: (room, name, password) =>
+      httpRequest(httpUrl, 'POST', `/api/rooms/${encodeURIComponent(room)}/join`, password == null ? { name } : { name, password }),
+  };
+  return server;
+}
+
+async function spawnServer({ dataDir, listen, args, timeout, env }) {
+  const argv = ['serve', '--listen', listen, '--data', dataDir, ...args];
   const p = spawnTracked(TERTULIA_BIN, argv, { cwd: REPO_ROOT, env: { RUST_LOG: 'warn', ...process.env, ...env } });
 
   let port;
@@ -260,22 +304,7 @@ export async function startServer({ args = [], timeout = READY_TIMEOUT_MS, env =
     err.message += `\n${p.tail()}`;
     throw err;
   }
-  const httpUrl = `http://127.0.0.1:${port}`;
-  return {
-    port,
-    args,
-    dataDir,
-    httpUrl,
-    proc: p.proc,
-    output: p.tail,
-    get running() {
-      return p.running();
-    },
-    stop: () => p.stop('SIGTERM'),
-    /** `POST /api/rooms/{room}/join` outside the browser; resolves `{status, json, body}`. */
-    joinApi: (room, name, password) =>
-      httpRequest(httpUrl, 'POST', `/api/rooms/${encodeURIComponent(room)}/join`, password == null ? { name } : { name, password }),
-  };
+  return { p, port };
 }
 
 /** One HTTP request on its own connection; resolves `{status, headers, body, json}`. */

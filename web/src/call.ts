@@ -22,6 +22,9 @@ import { newSession } from './names';
 import { joinErrorCode, type MediaState, type Participant, type ServerMessage } from './protocol';
 import { RoomStore } from './room';
 import { RcError, RoomSocket, wsUrl } from './socket';
+import { ElementsStore } from './elements/store';
+import { shareConnection, type ShareSocket } from './sync';
+import type { Connection } from 'sharedb/lib/client';
 
 export type Phase = 'prejoin' | 'joining' | 'in-room' | 'left' | 'removed' | 'replaced' | 'ended';
 
@@ -82,6 +85,9 @@ export class Call {
   readonly mesh = signal<Mesh | null>(null);
   readonly socket: RoomSocket;
   readonly wsState;
+  /** ShareDB on the same socket (sync.ts): the shared elements. */
+  readonly share: { socket: ShareSocket; connection: Connection };
+  readonly elements: ElementsStore;
   /** Peers whose media connection is being re-established. */
   readonly iceTrouble = computed(() => {
     const mesh = this.mesh.value;
@@ -105,12 +111,20 @@ export class Call {
 
   constructor(readonly room: string) {
     this.socket = new RoomSocket(() => wsUrl(this.token?.token ?? ''), {
-      onOpen: (reconnect) => void this.sendJoin(reconnect),
+      onOpen: (reconnect) => {
+        this.share.socket.up();
+        void this.sendJoin(reconnect);
+      },
       onMessage: (msg) => this.onMessage(msg),
+      onOther: (msg) => this.share.socket.message(msg),
+      // Not final even when we close it: a refused first join may be retried.
+      onClose: () => this.share.socket.down(false),
       onEnd: (code) => this.end(code === 4003 ? 'removed' : 'replaced'),
       onOpenFailed: (failures) => this.onOpenFailed(failures),
     });
     this.wsState = this.socket.state;
+    this.share = shareConnection((data) => this.socket.sendRaw(data));
+    this.elements = new ElementsStore(this.share.connection, room);
     // Closing the tab (or reloading) is a deliberate leave: the others
     // should not watch a frozen tile for the reconnect grace period. A
     // reload rejoins at once as the same participant with a new session.
@@ -467,12 +481,19 @@ export class Call {
     this.end('left');
   }
 
+  /** The name others see for us (presence labels). */
+  selfName(): string {
+    const st = this.store.state.peek();
+    return st.participants.find((p) => p.id === st.selfId)?.name ?? this.wantName;
+  }
+
   /** Ends the call: no reconnect, media released, connections closed. */
   private end(phase: Phase): void {
     const current = this.phase.peek();
     if (current === 'removed' || current === 'replaced' || current === 'left') return;
     if (phase === 'removed' && this.token) markRemoved(this.room, this.token.participant.id);
     this.socket.close();
+    this.share.socket.down(true);
     this.mesh.peek()?.closeAll();
     this.media.stopAll();
     hook.self = null;

@@ -1,9 +1,9 @@
 // The WebSocket to /ws: reconnects with backoff, and matches room-control
 // replies to requests by `id`.
 //
-// The same socket will carry ShareDB (messages with an `"a"` key) once the
-// shared elements arrive; room control only looks at messages whose key is
-// `"rc"` and hands everything else to `onOther`.
+// The same socket carries ShareDB (messages with an `"a"` key, see
+// sync.ts); room control only looks at messages whose key is `"rc"` and
+// hands everything else to `onOther`.
 
 import { signal } from '@preact/signals';
 import { CLOSE_REMOVED, CLOSE_REPLACED, type ClientMessage, type ServerMessage } from './protocol';
@@ -36,6 +36,8 @@ export interface SocketHandlers {
    */
   onOpenFailed?(failures: number): Promise<void> | void;
   onOther?(msg: unknown): void;
+  /** A socket that had opened went down (`final`: closed for good by us). */
+  onClose?(final: boolean): void;
 }
 
 interface Pending {
@@ -102,6 +104,7 @@ export class RoomSocket {
       ws.onopen = ws.onclose = ws.onerror = ws.onmessage = null;
       ws.close(1000);
     }
+    this.handlers.onClose?.(true);
     this.failPending('closed');
     this.state.value = 'closed';
   }
@@ -114,6 +117,13 @@ export class RoomSocket {
   send(msg: ClientMessage): boolean {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
     this.ws.send(JSON.stringify(msg));
+    return true;
+  }
+
+  /** Sends an already encoded message (ShareDB's); false while down. */
+  sendRaw(data: string): boolean {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(data);
     return true;
   }
 
@@ -159,6 +169,7 @@ export class RoomSocket {
       if (this.ws !== ws) return;
       this.ws = null;
       this.failPending('disconnected');
+      if (openedAt) this.handlers.onClose?.(false);
       if (e.code === CLOSE_REMOVED || e.code === CLOSE_REPLACED) {
         this.close();
         this.handlers.onEnd(e.code);

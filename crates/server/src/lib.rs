@@ -7,6 +7,7 @@
 //!   the room's task, token, ICE servers).
 //! - [`turn`]: TURN REST credentials for coturn.
 //! - [`web`]: the embedded browser client and its security headers.
+//! - [`metrics`]: `GET /metrics` in Prometheus's format.
 //! - [`convert`]: office documents to PDF with LibreOffice, in the
 //!   background; `GET /api/conversions/{sha256}`.
 //! - [`uploads`]: `POST /api/rooms/{room}/uploads` and `GET /blobs/{sha256}`.
@@ -27,6 +28,7 @@
 pub mod auth;
 pub mod config;
 pub mod convert;
+pub mod metrics;
 pub mod rooms;
 pub mod turn;
 pub mod uploads;
@@ -86,6 +88,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .route("/metrics", get(metrics::render))
         .route("/api/rooms/{room}/join", post(rooms::join))
         .route("/ws", get(ws::upgrade))
         .route(
@@ -128,6 +131,7 @@ impl Running {
 
 /// Opens the store, binds the listener and starts serving in the background.
 pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
+    metrics::install();
     let config = Arc::new(config);
     std::fs::create_dir_all(&config.data)
         .with_context(|| format!("cannot create the data directory {}", config.data.display()))?;

@@ -394,6 +394,8 @@ impl DocActor {
                         });
                     }
                     Err(e) => {
+                        metrics::counter!("sync_ops_refused_total", "code" => e.code())
+                            .increment(1);
                         conn.text(wire::error_reply_raw(&request, &e));
                     }
                 }
@@ -409,6 +411,7 @@ impl DocActor {
         };
         if let Err(e) = result {
             tracing::error!(collection = %self.key.collection, doc = %self.key.id, error = %e, "commit failed");
+            metrics::counter!("sync_commit_failures_total").increment(1);
             self.fail_in_flight(pending).await;
             return;
         }
@@ -417,6 +420,7 @@ impl DocActor {
                 conn.text(wire::ack(&self.key.collection, &self.key.id, v, &src, seq));
             }
             Pending::Commit { op, conn, base, .. } => {
+                metrics::counter!("sync_ops_committed_total").increment(1);
                 let ack = wire::ack(&self.key.collection, &self.key.id, op.v, &op.src, op.seq);
                 if self.subscribers.contains_key(&conn.id) {
                     conn.text(ack);

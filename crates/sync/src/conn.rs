@@ -98,6 +98,7 @@ impl ConnTx {
     /// Marks the connection as a slow consumer to be disconnected.
     pub fn kick(&self) {
         if !self.kick.kicked.swap(true, Ordering::SeqCst) {
+            metrics::counter!("sync_slow_consumers_total").increment(1);
             tracing::warn!(
                 conn = self.id,
                 "slow consumer: send queue full, disconnecting"

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Call } from '../call';
 import { ChatPanel } from './ChatPanel';
 import { Controls, type Panel } from './Controls';
+import { ElementsBar, FocusedElement } from './Elements';
 import { Icon } from './Icons';
 import { ParticipantsPanel } from './ParticipantsPanel';
 import { SettingsPanel } from './SettingsPanel';
@@ -136,7 +137,10 @@ export function Room({ call }: { call: Call }) {
   const [panel, setPanel] = useState<Panel>(null);
   const [copied, setCopied] = useState(false);
   useShortcuts(call);
+  useEffect(() => call.elements.start(), [call]);
   const state = call.store.state.value;
+  const layout = call.elements.layout.value;
+  const focused = !!layout?.elements.some((e) => e.id === layout.focus);
   const close = () => setPanel(null);
 
   const copyLink = () => {
@@ -182,8 +186,10 @@ export function Room({ call }: { call: Call }) {
           </button>
         </div>
       </header>
-      <main class="stage">
+      <main class={`stage${focused ? ' has-focus' : ''}`}>
         <Banners call={call} />
+        <ElementsBar call={call} />
+        <FocusedElement call={call} />
         <Grid call={call} />
         <Reactions call={call} />
       </main>

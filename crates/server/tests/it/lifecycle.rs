@@ -153,3 +153,26 @@ async fn serves_from_postgresql_and_keeps_ops_across_restarts() {
     again.shutdown();
     again.wait().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_served_in_prometheus_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = server::start(config(dir.path(), &[])).await.unwrap();
+    let mut ws = connect(running.addr, &token("m1", "p1")).await;
+    send(&mut ws, json!({"a": "op", "c": "e", "d": "m1", "v": 0, "seq": 1, "create": {"type": "json0", "data": {}}})).await;
+    assert_eq!(recv(&mut ws).await["v"], 0);
+    let r = crate::harness::http(running.addr, "GET", "/metrics", &[], b"").await;
+    assert_eq!(r.status, 200);
+    let text = String::from_utf8(r.body).unwrap();
+    for name in [
+        "sync_ops_committed_total",
+        "store_commits_total",
+        "tertulia_ws_connections",
+        "tertulia_rooms_open",
+    ] {
+        assert!(text.contains(name), "{name} missing from:\n{text}");
+    }
+    drop(ws);
+    running.shutdown();
+    running.wait().await.unwrap();
+}
