@@ -68,6 +68,16 @@ impl RoomSession {
             }
         };
         match request {
+            // Answered here, joined or not: a clock reading must not wait
+            // behind the room's queue.
+            Request::Time => {
+                let mut reply =
+                    serde_json::json!({"rc": "time", "now": crate::actor::now().unix_ms});
+                if let Some(id) = envelope.id {
+                    reply["id"] = id;
+                }
+                self.conn.text(wire::encode(&reply));
+            }
             Request::Join {
                 session,
                 media,

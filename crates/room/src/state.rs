@@ -411,7 +411,9 @@ impl RoomState {
             return;
         };
         let result = match request {
-            Request::Join { .. } => Ok(()), // routed to `handle_join` by the task
+            // Routed elsewhere: `join` to `handle_join`, `time` answered by
+            // the connection's session.
+            Request::Join { .. } | Request::Time => Ok(()),
             Request::Leave => {
                 self.remove_member(index, LeftReason::Left);
                 // The connection stays open for ShareDB; it is just not in

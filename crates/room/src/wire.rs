@@ -49,6 +49,9 @@ pub enum Request {
     },
     /// Leave at once, without a grace period.
     Leave,
+    /// The server's clock, for clients estimating their offset to it
+    /// (synced video plays from server time).
+    Time,
     /// New media state.
     Media(Media),
     /// New display name.
@@ -144,6 +147,7 @@ fn parse_request(
             },
         },
         "leave" => Request::Leave,
+        "time" => Request::Time,
         "media" => Request::Media(media(Some(&Value::Object(msg.clone())))?),
         "name" => Request::Name(display_name(msg.get("name"))?),
         "hand" => Request::Hand(boolean(msg.get("up"), "up")?),

@@ -441,8 +441,13 @@ async fn limits_room_size_rate_and_bad_messages() {
     send(&mut wa, json!({"rc": "hand", "id": "after", "up": false})).await;
     assert_eq!(expect_rc(&mut wa, "ok").await["id"], "after");
 
-    // Requests before join are refused.
+    // Requests before join are refused, but the clock answers anyone.
     let mut early = open(addr, b["token"].as_str().unwrap()).await;
+    send(&mut early, json!({"rc": "time", "id": 9})).await;
+    let t = expect_rc(&mut early, "time").await;
+    assert_eq!(t["id"], 9);
+    let now_ms = i64::try_from(server::auth::now_secs()).unwrap() * 1000;
+    assert!((t["now"].as_i64().unwrap() - now_ms).abs() < 5_000, "{t}");
     send(&mut early, json!({"rc": "chat", "id": 1, "text": "hi"})).await;
     assert_eq!(
         expect_rc(&mut early, "error").await["code"],
