@@ -5,8 +5,11 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesOrdered;
 use serde_json::Value;
-use store::Store;
+use store::{ChatMessage, Store};
 use sync::{ConnTx, Outgoing};
 use tokio::sync::{mpsc, oneshot};
 
@@ -70,6 +73,9 @@ pub(crate) fn now() -> Now {
     }
 }
 
+/// A chat message being stored, with whom to answer.
+type ChatWrite = BoxFuture<'static, (ChatMessage, ConnId, Option<Value>, bool)>;
+
 pub(crate) struct RoomTask {
     pub room: String,
     pub generation: u64,
@@ -95,6 +101,9 @@ impl RoomTask {
         let mut state = RoomState::new(self.room.clone(), self.limits.clone(), history);
         let mut conns: HashMap<ConnId, ConnTx> = HashMap::new();
         let mut empty_since = Some(Instant::now());
+        // Chat messages being stored, answered in the order they were sent;
+        // the room goes on relaying signals meanwhile.
+        let mut chats: FuturesOrdered<ChatWrite> = FuturesOrdered::new();
         loop {
             let deadline = match (state.poll_timeout(), empty_since) {
                 (Some(t), _) => Some(t),
@@ -112,14 +121,25 @@ impl RoomTask {
                     let Some(cmd) = cmd else { return };
                     self.handle(&mut state, &mut conns, cmd);
                 }
+                Some((message, conn, id, stored)) = chats.next(), if !chats.is_empty() => {
+                    if stored {
+                        state.handle_chat_stored(message, conn, id);
+                    } else {
+                        state.handle_chat_failed(conn, id);
+                    }
+                }
                 () = sleep => {
-                    if state.poll_timeout().is_none() && state.is_empty() && self.try_exit() {
+                    if state.poll_timeout().is_none()
+                        && state.is_empty()
+                        && chats.is_empty()
+                        && self.try_exit()
+                    {
                         return;
                     }
                     state.handle_timeout(now());
                 }
             }
-            self.flush(&mut state, &mut conns).await;
+            self.flush(&mut state, &mut conns, &mut chats);
             // Connections that are no longer anyone's (refused joins,
             // replaced or removed ones) are forgotten.
             conns.retain(|conn, _| state.knows_conn(*conn));
@@ -153,9 +173,13 @@ impl RoomTask {
         }
     }
 
-    /// Carries out the state's outputs, including those that follow from
-    /// stored chat messages.
-    async fn flush(&self, state: &mut RoomState, conns: &mut HashMap<ConnId, ConnTx>) {
+    /// Carries out the state's outputs; chat messages start their writes.
+    fn flush(
+        &self,
+        state: &mut RoomState,
+        conns: &mut HashMap<ConnId, ConnTx>,
+        chats: &mut FuturesOrdered<ChatWrite>,
+    ) {
         while let Some(out) = state.poll_output() {
             match out {
                 Output::Send { conn, msg } => {
@@ -171,20 +195,25 @@ impl RoomTask {
                 Output::StoreChat { message, conn, id } => {
                     // Stored before anyone sees it: chat history never shows
                     // a message that a crash took back.
-                    let stored =
-                        tokio::time::timeout(CHAT_STORE_DEADLINE, self.store.append_chat(&message))
-                            .await;
-                    match stored {
-                        Ok(Ok(())) => state.handle_chat_stored(message, conn, id),
-                        Ok(Err(e)) => {
-                            tracing::warn!(room = %self.room, error = %e, "chat not stored");
-                            state.handle_chat_failed(conn, id);
-                        }
-                        Err(_) => {
-                            tracing::warn!(room = %self.room, "chat store timed out");
-                            state.handle_chat_failed(conn, id);
-                        }
-                    }
+                    let store = self.store.clone();
+                    let room = self.room.clone();
+                    chats.push_back(Box::pin(async move {
+                        let stored =
+                            tokio::time::timeout(CHAT_STORE_DEADLINE, store.append_chat(&message))
+                                .await;
+                        let ok = match stored {
+                            Ok(Ok(())) => true,
+                            Ok(Err(e)) => {
+                                tracing::warn!(room = %room, error = %e, "chat not stored");
+                                false
+                            }
+                            Err(_) => {
+                                tracing::warn!(room = %room, "chat store timed out");
+                                false
+                            }
+                        };
+                        (message, conn, id, ok)
+                    }));
                 }
             }
         }
