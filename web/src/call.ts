@@ -482,6 +482,11 @@ export class Call {
   }
 
   /** The name others see for us (presence labels). */
+  /** The room token, for the HTTP API (uploads). */
+  authToken(): string | null {
+    return this.token?.token ?? null;
+  }
+
   selfName(): string {
     const st = this.store.state.peek();
     return st.participants.find((p) => p.id === st.selfId)?.name ?? this.wantName;

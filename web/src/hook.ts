@@ -11,6 +11,10 @@ export interface TestHook {
   joinClickedAt: number | null;
   firstRemoteFrameAt: number | null;
   wsState: WsState;
+  /** Slides pages this page rendered: `{page, at}`, `at` = timeOrigin + now. */
+  slidesRenderedAt: { page: number; at: number }[];
+  /** Shared page changes this page made: `{page, at}`, at the click. */
+  slidesChangedAt: { page: number; at: number }[];
 }
 
 declare global {
@@ -25,7 +29,12 @@ export const hook: TestHook = {
   joinClickedAt: null,
   firstRemoteFrameAt: null,
   wsState: 'closed',
+  slidesRenderedAt: [],
+  slidesChangedAt: [],
 };
+
+/** Wall-clock milliseconds comparable across pages of one machine. */
+export const nowAbs = (): number => performance.timeOrigin + performance.now();
 
 if (typeof window !== 'undefined') window.__tertulia = hook;
 

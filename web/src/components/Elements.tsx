@@ -4,6 +4,7 @@ import { caretBox } from '../elements/caret';
 import { elementDocId, type ElementRef, type NotesData } from '../elements/store';
 import { diffOps, transformCaret } from '../elements/textops';
 import type { CaretPresence } from '../sync';
+import { Slides, SlidesUpload } from './Slides';
 
 /** The strip of elements: focus one by clicking it, add notes, remove. */
 export function ElementsBar({ call }: { call: Call }) {
@@ -28,7 +29,7 @@ export function ElementsBar({ call }: { call: Call }) {
               title={focused ? 'Back to the videos' : `Show ${el.title}`}
               onClick={() => call.elements.focus(focused ? null : el.id)}
             >
-              <span aria-hidden="true">📝</span> {el.title}
+              <span aria-hidden="true">{el.kind === 'slides' ? '🖼️' : '📝'}</span> {el.title}
             </button>
             <button
               type="button"
@@ -46,6 +47,7 @@ export function ElementsBar({ call }: { call: Call }) {
       <button type="button" class="element-add" data-testid="elements-add-notes" onClick={() => call.elements.addNotes()}>
         + Notes
       </button>
+      <SlidesUpload call={call} />
     </div>
   );
 }
@@ -57,7 +59,13 @@ export function FocusedElement({ call }: { call: Call }) {
   if (!el) return null;
   return (
     <section class="element-stage" aria-label={el.title}>
-      {el.kind === 'notes' ? <Notes key={el.id} call={call} el={el} /> : <p class="muted-text">This element cannot be shown here yet.</p>}
+      {el.kind === 'notes' ? (
+        <Notes key={el.id} call={call} el={el} />
+      ) : el.kind === 'slides' ? (
+        <Slides key={el.id} call={call} el={el} />
+      ) : (
+        <p class="muted-text">This element cannot be shown here yet.</p>
+      )}
     </section>
   );
 }

@@ -98,6 +98,28 @@ export class ElementsStore {
     });
   }
 
+  /** Creates a slides element for the PDF `blob`, adds it to the room and focuses it. */
+  addSlides(title: string, blob: string, pages: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const id = newElementId();
+      const data = { kind: 'slides', title, blob, pages, page: 1, zoom: 1, pan: [0.5, 0.5] };
+      const edoc = this.connection.get('elements', elementDocId(this.room, id));
+      edoc.create(data, (err) => {
+        if (err) {
+          warn('create slides', err);
+          return reject(new Error(err.message));
+        }
+        const now = this.layout.peek();
+        if (!now) return reject(new Error('the room is not loaded'));
+        this.submit([
+          { p: ['elements', now.elements.length], li: { id, kind: 'slides', title } },
+          { p: ['focus'], od: now.focus, oi: id },
+        ]);
+        resolve();
+      });
+    });
+  }
+
   remove(id: string): void {
     const layout = this.layout.peek();
     if (!layout) return;
