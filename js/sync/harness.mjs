@@ -25,6 +25,8 @@ import ShareDB from 'sharedb/lib/client/index.js';
 import json0 from 'ot-json0';
 import WebSocket from 'ws';
 
+import { watchProcess } from '../lib/process.mjs';
+
 export { ShareDB, WebSocket };
 export const json0Type = json0.type;
 
@@ -157,38 +159,7 @@ export async function startServer({ args = [], dataDir, timeout = READY_TIMEOUT_
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { RUST_LOG: 'warn', ...process.env },
   });
-  liveProcesses.add(proc);
-
-  // Keep the last lines of output to explain a failure.
-  const output = [];
-  const remember = (stream, name) => {
-    let partial = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop();
-      for (const line of lines) {
-        output.push(`[${name}] ${line}`);
-        if (output.length > 200) output.shift();
-        proc.emit('line', line);
-      }
-    });
-  };
-  remember(proc.stdout, 'stdout');
-  remember(proc.stderr, 'stderr');
-
-  const exited = new Promise((resolve) => {
-    proc.once('exit', (code, signal) => {
-      liveProcesses.delete(proc);
-      resolve({ code, signal });
-    });
-    // A binary that cannot be spawned emits 'error' and never 'exit'.
-    proc.once('error', (err) => {
-      liveProcesses.delete(proc);
-      resolve({ code: null, signal: null, error: err });
-    });
-  });
-  const tail = () => output.slice(-40).join('\n');
+  const { exited, tail } = watchProcess(proc, liveProcesses);
 
   let port;
   try {

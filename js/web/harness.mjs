@@ -24,6 +24,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
+import ShareDB from 'sharedb/lib/client/index.js';
+import WebSocket from 'ws';
+
+import { watchProcess } from '../lib/process.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(here, '..', '..');
@@ -167,35 +171,7 @@ export function show(v, max = 1500) {
  */
 function spawnTracked(cmd, argv, options) {
   const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
-  liveProcesses.add(proc);
-  const output = [];
-  const remember = (stream, name) => {
-    let partial = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop();
-      for (const line of lines) {
-        output.push(`[${name}] ${line}`);
-        if (output.length > 200) output.shift();
-        proc.emit('line', line);
-      }
-    });
-  };
-  remember(proc.stdout, 'stdout');
-  remember(proc.stderr, 'stderr');
-  const exited = new Promise((resolve) => {
-    proc.once('exit', (code, signal) => {
-      liveProcesses.delete(proc);
-      resolve({ code, signal });
-    });
-    // A binary that cannot be spawned emits 'error' and never 'exit'.
-    proc.once('error', (error) => {
-      liveProcesses.delete(proc);
-      resolve({ code: null, signal: null, error });
-    });
-  });
-  const tail = (n = 40) => output.slice(-n).join('\n');
+  const { exited, tail } = watchProcess(proc, liveProcesses);
   const running = () => liveProcesses.has(proc);
   async function stop(signal = 'SIGTERM') {
     if (!running()) return exited;
@@ -982,4 +958,27 @@ export function waitForRemoteVideosRendered(page, n, { timeout = MEDIA_TIMEOUT_M
     `${label}: ${n} remote tile(s) whose <video> plays (videoWidth > 0, not paused)`,
     { timeout },
   );
+}
+
+/**
+ * The server's snapshot data of `collection/id`, read by a fresh sharedb
+ * client joined to `room` (so no page's local state can mask a server bug).
+ */
+export async function serverSnapshot(server, room, collection, id) {
+  const res = await server.joinApi(room, 'snapshot-reader');
+  if (res.status !== 200) throw new Error(`join for the snapshot: ${res.status} ${res.body}`);
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${encodeURIComponent(res.json.token)}`);
+  const connection = new ShareDB.Connection(ws);
+  try {
+    const doc = connection.get(collection, id);
+    await withTimeout(
+      new Promise((resolve, reject) => doc.fetch((err) => (err ? reject(err) : resolve()))),
+      10_000,
+      `fetch of ${collection}/${id}`,
+    );
+    return doc.data;
+  } finally {
+    connection.close();
+    ws.terminate();
+  }
 }

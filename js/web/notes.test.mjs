@@ -9,8 +9,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import ShareDB from 'sharedb/lib/client/index.js';
-import WebSocket from 'ws';
 
 import * as h from './harness.mjs';
 
@@ -34,25 +32,7 @@ before(async () => {
   browser = await h.launchBrowser();
 });
 
-/** The server's snapshot of `collection/id`, read by a fresh sharedb client. */
-async function serverSnapshot(collection, id) {
-  const res = await server.joinApi(ROOM, 'snapshot-reader');
-  assert.equal(res.status, 200, `join for the snapshot: ${res.body}`);
-  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${encodeURIComponent(res.json.token)}`);
-  const connection = new ShareDB.Connection(ws);
-  try {
-    const doc = connection.get(collection, id);
-    await h.withTimeout(
-      new Promise((resolve, reject) => doc.fetch((err) => (err ? reject(err) : resolve()))),
-      10_000,
-      `fetch of ${collection}/${id}`,
-    );
-    return doc.data;
-  } finally {
-    connection.close();
-    ws.terminate();
-  }
-}
+const serverSnapshot = (collection, id) => h.serverSnapshot(server, ROOM, collection, id);
 
 const notesValue = (page) => page.getByTestId('notes-text').inputValue();
 

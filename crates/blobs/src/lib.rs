@@ -62,7 +62,14 @@ pub type ByteStream =
 #[derive(Debug, Clone)]
 pub struct Blobs {
     backend: Arc<dyn ObjectStore>,
+    /// Kinds already sniffed, so that serving a blob (every range request
+    /// of a video seek) does not read its first bytes again. Blobs never
+    /// change, so entries never go stale; the map is emptied when full.
+    kinds: Arc<std::sync::Mutex<std::collections::HashMap<String, Kind>>>,
 }
+
+/// Kinds remembered before the cache starts over.
+const KIND_CACHE: usize = 10_000;
 
 /// True for 64 lowercase hex digits: the only accepted blob name.
 pub fn valid_sha256(s: &str) -> bool {
@@ -76,7 +83,45 @@ fn key(sha256: &str) -> Path {
 impl Blobs {
     /// Blobs in `backend`.
     pub fn new(backend: Arc<dyn ObjectStore>) -> Blobs {
-        Blobs { backend }
+        Blobs {
+            backend,
+            kinds: Arc::default(),
+        }
+    }
+
+    fn remember_kind(&self, sha256: &str, kind: Kind) {
+        // Inserts and clears are whole: poisoning cannot leave a bad entry.
+        let mut kinds = self.kinds.lock().unwrap_or_else(|p| p.into_inner());
+        if kinds.len() >= KIND_CACHE {
+            kinds.clear();
+        }
+        kinds.insert(sha256.to_owned(), kind);
+    }
+
+    /// The kind of a stored blob of `size` bytes, told by its first bytes as
+    /// at upload (`None`: not an accepted kind).
+    pub async fn kind(&self, sha256: &str, size: u64) -> Result<Option<Kind>, BlobError> {
+        let known = self
+            .kinds
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(sha256)
+            .copied();
+        if known.is_some() {
+            return Ok(known);
+        }
+        let mut head = Vec::with_capacity(sniff::SNIFF_BYTES);
+        let mut stream = self
+            .read(sha256, 0, size.min(sniff::SNIFF_BYTES as u64))
+            .await?;
+        while let Some(bytes) = stream.next().await {
+            head.extend_from_slice(&bytes?);
+        }
+        let kind = sniff::sniff(&head);
+        if let Some(kind) = kind {
+            self.remember_kind(sha256, kind);
+        }
+        Ok(kind)
     }
 
     /// Blobs in a local directory (created if missing).
@@ -184,6 +229,7 @@ impl Blobs {
                 return Err(e.into());
             }
         };
+        self.remember_kind(&sha256, kind);
         Ok(StoredBlob {
             sha256,
             size,

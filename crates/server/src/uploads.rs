@@ -10,7 +10,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use blobs::range::{RangeAnswer, answer};
 use blobs::{BlobError, Kind};
-use futures_util::StreamExt;
 use serde_json::json;
 
 use crate::AppState;
@@ -117,14 +116,10 @@ pub async fn download(
         common_headers(response.headers_mut(), &etag, None);
         return response;
     }
-    // The type comes from the bytes, as at upload.
-    let head_len = size.min(blobs::sniff::SNIFF_BYTES as u64);
-    let head = match collect(&state, &sha256, head_len).await {
-        Ok(h) => h,
+    let kind = match state.blobs.kind(&sha256, size).await {
+        Ok(Some(kind)) => kind,
+        Ok(None) => return not_found(),
         Err(e) => return storage_error(&e),
-    };
-    let Some(kind) = blobs::sniff::sniff(&head) else {
-        return not_found();
     };
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     let (status, start, end) = match answer(range, size) {
@@ -155,15 +150,6 @@ pub async fn download(
         h.insert(header::CONTENT_RANGE, v);
     }
     response
-}
-
-async fn collect(state: &AppState, sha256: &str, len: u64) -> Result<Vec<u8>, BlobError> {
-    let mut s = state.blobs.read(sha256, 0, len).await?;
-    let mut out = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    while let Some(b) = s.next().await {
-        out.extend_from_slice(&b?);
-    }
-    Ok(out)
 }
 
 fn storage_error(e: &BlobError) -> Response {

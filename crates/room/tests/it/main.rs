@@ -133,7 +133,7 @@ proptest! {
             }
             // Invariants: a non-empty room has a moderator, nobody is in it
             // twice, and it never exceeds its size.
-            let joined = state_snapshot(&mut state, t);
+            let joined = state.roster();
             if !joined.is_empty() {
                 prop_assert!(joined.iter().any(|p| p["role"] == "moderator"), "{joined:?}");
             }
@@ -142,11 +142,6 @@ proptest! {
             prop_assert!(joined.len() <= 3);
         }
     }
-}
-
-/// Everyone in the room.
-fn state_snapshot(state: &mut RoomState, _t: Instant) -> Vec<Value> {
-    state.roster()
 }
 
 /// Arbitrary JSON values, nested a few levels.

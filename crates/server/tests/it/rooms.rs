@@ -6,28 +6,16 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use crate::harness::{Ws, close_code, config, recv, send};
+use crate::harness::{Ws, close_code, config, http, recv, send};
 
-/// `POST /api/rooms/{room}/join` over a plain socket: (status, body).
+/// `POST /api/rooms/{room}/join`: (status, body).
 async fn http_join(addr: SocketAddr, room: &str, body: Value) -> (u16, Value) {
-    let body = body.to_string();
-    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let request = format!(
-        "POST /api/rooms/{room}/join HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    tcp.write_all(request.as_bytes()).await.expect("write");
-    let mut response = String::new();
-    tcp.read_to_string(&mut response).await.expect("read");
-    let status = response[9..12].parse().expect("a status code");
-    let json = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| serde_json::from_str(b).unwrap_or(Value::Null))
-        .unwrap_or(Value::Null);
-    (status, json)
+    let path = format!("/api/rooms/{room}/join");
+    let headers = [("Content-Type", "application/json")];
+    let r = http(addr, "POST", &path, &headers, body.to_string().as_bytes()).await;
+    (r.status, r.json())
 }
 
 /// Joins over HTTP and returns the join response.
