@@ -125,6 +125,23 @@ pub struct ServeConfig {
     /// Lifetime of minted TURN credentials, in seconds.
     #[arg(long, env = "TERTULIA_TURN_TTL_SECS", default_value_t = 86_400)]
     pub turn_ttl_secs: u64,
+    /// Map tiles for the map element: a URL template with `{z}`, `{x}`,
+    /// `{y}` (and optionally `{s}` for subdomains a, b, c). Browsers fetch
+    /// tiles from it directly; the page's Content-Security-Policy allows its
+    /// origin.
+    #[arg(
+        long,
+        env = "TERTULIA_MAP_TILES",
+        default_value = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    )]
+    pub map_tiles: String,
+    /// Attribution shown on maps (plain text), as the tile provider requires.
+    #[arg(
+        long,
+        env = "TERTULIA_MAP_ATTRIBUTION",
+        default_value = "© OpenStreetMap contributors"
+    )]
+    pub map_attribution: String,
     /// Seconds graceful shutdown may take before the process exits anyway.
     #[arg(long, env = "TERTULIA_SHUTDOWN_SECS", default_value_t = 10)]
     pub shutdown_secs: u64,

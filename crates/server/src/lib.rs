@@ -73,6 +73,8 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// Open WebSocket connections.
     pub connections: Arc<AtomicUsize>,
+    /// The web client's Content-Security-Policy (`web::csp`).
+    pub csp: axum::http::HeaderValue,
 }
 
 /// `n` random bytes as lowercase hex.
@@ -97,7 +99,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/blobs/{sha256}", get(uploads::download))
         .route("/api/conversions/{sha256}", get(convert::status))
-        .merge(web::routes())
+        .merge(web::routes(state.csp.clone()))
         .with_state(state)
 }
 
@@ -133,6 +135,8 @@ impl Running {
 pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
     metrics::install();
     let config = Arc::new(config);
+    let csp = axum::http::HeaderValue::try_from(web::csp(&config)?)
+        .context("the Content-Security-Policy is not a valid header")?;
     std::fs::create_dir_all(&config.data)
         .with_context(|| format!("cannot create the data directory {}", config.data.display()))?;
     let secret = auth::load_or_create_secret(config.secret.as_deref(), &config.data)?;
@@ -158,6 +162,7 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
         ),
         shutdown: shutdown_rx.clone(),
         connections: Arc::default(),
+        csp,
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

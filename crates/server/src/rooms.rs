@@ -102,6 +102,10 @@ pub async fn join(
             "expiresAt": claims.exp,
             "iceServers": crate::turn::ice_servers(&state.config, &claims.sub, now),
             "maxParticipants": state.config.max_participants,
+            "map": {
+                "tiles": state.config.map_tiles,
+                "attribution": state.config.map_attribution,
+            },
         }))
         .into_response(),
         Err(e) => {

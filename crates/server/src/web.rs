@@ -22,16 +22,52 @@ use axum::routing::get;
 use rust_embed::Embed;
 
 use crate::AppState;
+use crate::config::ServeConfig;
 
 #[derive(Embed)]
 #[folder = "../../web/dist"]
 struct Dist;
 
-/// The page's Content-Security-Policy. Inline styles stay allowed (Preact
-/// sets `style` attributes); inline scripts do not.
-pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss:; \
-frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+/// The page's Content-Security-Policy for `config`: everything from this
+/// origin; images also from the map tile server; the YouTube IFrame API's
+/// script and player frames for video elements. Inline styles stay allowed
+/// (Preact sets `style` attributes); inline scripts do not.
+pub fn csp(config: &ServeConfig) -> anyhow::Result<String> {
+    let tiles = tile_origin(&config.map_tiles)?;
+    Ok(format!(
+        "default-src 'self'; script-src 'self' {YOUTUBE}; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data: blob: {tiles}; media-src 'self' blob:; connect-src 'self' ws: wss:; \
+frame-src {YOUTUBE} https://www.youtube-nocookie.com; \
+frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    ))
+}
+
+const YOUTUBE: &str = "https://www.youtube.com";
+
+/// The CSP source for a tile URL template: its scheme, host and port, with
+/// a `{s}` subdomain placeholder as a wildcard. Refuses what is not an
+/// http(s) template with `{z}`, `{x}` and `{y}`, or what could widen the
+/// policy (spaces, semicolons, quotes).
+pub fn tile_origin(template: &str) -> anyhow::Result<String> {
+    let bad = |why: &str| anyhow::anyhow!("--map-tiles {template:?}: {why}");
+    for p in ["{z}", "{x}", "{y}"] {
+        if !template.contains(p) {
+            return Err(bad(&format!("needs {p}")));
+        }
+    }
+    let (scheme, rest) = template
+        .split_once("://")
+        .filter(|(s, _)| *s == "https" || *s == "http")
+        .ok_or_else(|| bad("must be an http:// or https:// URL"))?;
+    let host = rest.split('/').next().unwrap_or_default();
+    let host = host.replace("{s}", "*");
+    let allowed =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '*' | '[' | ']');
+    if host.is_empty() || !host.chars().all(allowed) {
+        return Err(bad("has no valid host"));
+    }
+    Ok(format!("{scheme}://{host}"))
+}
 
 /// Hashed file names never change content.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -42,10 +78,19 @@ const NO_CACHE: &str = "no-cache";
 const RESERVED: [&str; 5] = ["/api", "/ws", "/healthz", "/readyz", "/blobs"];
 
 /// The web client's routes: `/assets/*` and a fallback for the page.
-pub fn routes() -> Router<AppState> {
+/// Every response of these routes carries the policy `csp`.
+pub fn routes(csp: HeaderValue) -> Router<AppState> {
     Router::new()
         .route("/assets/{*path}", get(asset))
         .fallback(page)
+        .layer(axum::middleware::map_response(move |mut res: Response| {
+            let csp = csp.clone();
+            async move {
+                res.headers_mut()
+                    .insert(header::CONTENT_SECURITY_POLICY, csp);
+                res
+            }
+        }))
 }
 
 fn reserved(path: &str) -> bool {
@@ -137,11 +182,8 @@ fn secured(mut res: Response) -> Response {
 }
 
 fn security_headers() -> HeaderMap {
+    // The Content-Security-Policy is added by the layer in `routes`.
     let mut h = HeaderMap::new();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -175,6 +217,36 @@ mod tests {
         }
         for p in ["/", "/r/room", "/apiary", "/wsx", "/assets/a.js"] {
             assert!(!reserved(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn tile_origins() {
+        for (t, origin) in [
+            (
+                "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                "https://tile.openstreetmap.org",
+            ),
+            (
+                "https://{s}.tile.example.org/{z}/{x}/{y}@2x.png",
+                "https://*.tile.example.org",
+            ),
+            (
+                "http://127.0.0.1:8099/tiles/{z}/{x}/{y}.png",
+                "http://127.0.0.1:8099",
+            ),
+        ] {
+            assert_eq!(tile_origin(t).unwrap(), origin, "{t}");
+        }
+        for t in [
+            "https://tile.example.org/tiles.png",
+            "ftp://tile.example.org/{z}/{x}/{y}.png",
+            "https://a.org; script-src *;/{z}/{x}/{y}",
+            "https://a.org 'unsafe-inline'/{z}/{x}/{y}",
+            "tile.example.org/{z}/{x}/{y}.png",
+            "https:///{z}/{x}/{y}.png",
+        ] {
+            assert!(tile_origin(t).is_err(), "{t}");
         }
     }
 

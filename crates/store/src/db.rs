@@ -5,8 +5,10 @@
 //! backend, so both run the same statements with native drivers (no `Any`
 //! driver, no generic bounds). The statements use `$n` placeholders and
 //! `ON CONFLICT … DO NOTHING | DO UPDATE … WHERE` and `RETURNING`, which
-//! SQLite and PostgreSQL both accept; only the generated multi-row insert
-//! spells its placeholders per backend (see `INSERT_OPS_SQLITE`).
+//! SQLite and PostgreSQL both accept. The one exception is the write batch:
+//! PostgreSQL takes it as a transaction of multi-row inserts, SQLite as one
+//! multi-statement call with the rows as JSON (`SQLITE_WRITE_BATCH`), since
+//! every call to sqlx's SQLite worker thread is a thread round trip.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -142,24 +144,18 @@ fn create_parent_dir(file: &Path) -> Result<(), StoreError> {
     }
 }
 
-/// Row counts of the multi-row op inserts. A batch is cut greedily into
-/// chunks of these sizes: a few round trips per batch instead of one per op,
-/// and only this many statement texts to prepare per connection.
+/// Row counts of PostgreSQL's multi-row op inserts. A batch is cut greedily
+/// into chunks of these sizes: a few round trips per batch instead of one
+/// per op, and only this many statement texts to prepare per connection.
+/// (SQLite takes a whole batch in one statement, `SQLITE_WRITE_BATCH`.)
 const CHUNK_SIZES: [usize; 4] = [64, 16, 4, 1];
 
 /// `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING` for each of
 /// [`CHUNK_SIZES`]; the returned keys are the rows that were inserted.
-///
-/// The only SQL spelled differently per backend outside migrations is the
-/// placeholders here. SQLite finds a named parameter (`$n`) by a linear scan
-/// of all the statement's names, which makes binding 448 of them quadratic
-/// and the insert several times slower; its anonymous `?` are positional.
-static INSERT_OPS_SQLITE: LazyLock<[String; 4]> =
-    LazyLock::new(|| CHUNK_SIZES.map(|rows| insert_ops_sql(rows, false)));
 static INSERT_OPS_POSTGRES: LazyLock<[String; 4]> =
-    LazyLock::new(|| CHUNK_SIZES.map(|rows| insert_ops_sql(rows, true)));
+    LazyLock::new(|| CHUNK_SIZES.map(insert_ops_sql));
 
-fn insert_ops_sql(rows: usize, numbered: bool) -> String {
+fn insert_ops_sql(rows: usize) -> String {
     let mut sql =
         String::from("INSERT INTO ops (collection, doc_id, v, src, seq, body, ts) VALUES ");
     for row in 0..rows {
@@ -168,11 +164,7 @@ fn insert_ops_sql(rows: usize, numbered: bool) -> String {
             if column > 0 {
                 sql.push_str(", ");
             }
-            if numbered {
-                let _ = write!(sql, "${}", row * 7 + column + 1);
-            } else {
-                sql.push('?');
-            }
+            let _ = write!(sql, "${}", row * 7 + column + 1);
         }
         sql.push(')');
     }
@@ -181,13 +173,9 @@ fn insert_ops_sql(rows: usize, numbered: bool) -> String {
 }
 
 /// The insert statement for the next chunk of `remaining` ops, and its size.
-fn next_chunk(pool: &Pool, remaining: usize) -> (&'static str, usize) {
-    let statements = match pool {
-        Pool::Sqlite(_) => &*INSERT_OPS_SQLITE,
-        Pool::Postgres(_) => &*INSERT_OPS_POSTGRES,
-    };
+fn next_chunk(remaining: usize) -> (&'static str, usize) {
     let i = chunk_index(remaining);
-    (statements[i].as_str(), CHUNK_SIZES[i])
+    (INSERT_OPS_POSTGRES[i].as_str(), CHUNK_SIZES[i])
 }
 
 /// The index in [`CHUNK_SIZES`] of the largest chunk not above `remaining`.
@@ -332,14 +320,20 @@ pub(crate) async fn write_batch(pool: &Pool, rows: &[&WriteRow]) -> Result<Vec<b
         })
         .collect();
 
-    with_pool!(pool, p => {
+    let p = match pool {
+        // SQLite: the whole batch in one call to the connection's worker
+        // thread (see `SQLITE_WRITE_BATCH`).
+        Pool::Sqlite(p) => return write_batch_sqlite(p, rows, &ops, changed).await,
+        Pool::Postgres(p) => p,
+    };
+    {
         let mut tx = p
             .begin_with(pool.begin_write_sql())
             .await
             .map_err(BatchError::Transaction)?;
         let mut rest = ops.as_slice();
         while !rest.is_empty() {
-            let (sql, size) = next_chunk(pool, rest.len());
+            let (sql, size) = next_chunk(rest.len());
             let (chunk, tail) = rest.split_at(size);
             rest = tail;
             let mut insert = sqlx::query(sql);
@@ -353,7 +347,10 @@ pub(crate) async fn write_batch(pool: &Pool, rows: &[&WriteRow]) -> Result<Vec<b
                     .bind(op.body.as_str())
                     .bind(op.ts);
             }
-            let statement_error = |error| BatchError::Statement { index: chunk[0].0, error };
+            let statement_error = |error| BatchError::Statement {
+                index: chunk[0].0,
+                error,
+            };
             let inserted = insert.fetch_all(&mut *tx).await.map_err(statement_error)?;
             if inserted.len() == chunk.len() {
                 // The usual case: every version was free.
@@ -408,7 +405,226 @@ pub(crate) async fn write_batch(pool: &Pool, rows: &[&WriteRow]) -> Result<Vec<b
         }
         tx.commit().await.map_err(BatchError::Transaction)?;
         Ok(changed)
-    })
+    }
+}
+
+/// A whole write batch for SQLite as one multi-statement call: begin, the
+/// ops, the snapshots, the chat messages, commit. sqlx runs SQLite on a
+/// worker thread and every call is a round trip to it (and `BEGIN` and
+/// `COMMIT` are rendezvous), so one call instead of three or more shortens
+/// each group commit, and with it every ack. Each insert takes its rows as
+/// one JSON array through `json_each`, so the text never changes with the
+/// batch's size and stays prepared. The `WHERE true` is what SQLite asks
+/// of an `INSERT … SELECT` with an `ON CONFLICT` clause.
+const SQLITE_WRITE_BATCH: &str = "BEGIN IMMEDIATE; \
+INSERT INTO ops (collection, doc_id, v, src, seq, body, ts) \
+ SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 \
+ FROM json_each(?) WHERE true \
+ ON CONFLICT (collection, doc_id, v) DO NOTHING RETURNING collection, doc_id, v; \
+INSERT INTO snapshots (collection, doc_id, v, doc_type, data) \
+ SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?) WHERE true \
+ ON CONFLICT (collection, doc_id) DO UPDATE \
+ SET v = excluded.v, doc_type = excluded.doc_type, data = excluded.data \
+ WHERE excluded.v > snapshots.v; \
+INSERT INTO chat_messages (room, at, id, participant, name, body) \
+ SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 FROM json_each(?) WHERE true; \
+COMMIT";
+
+/// True for SQLite's errors about a row (a constraint, a wrong type, a value
+/// too big), which only a statement raises, never `COMMIT` (no deferred
+/// constraints are used).
+fn rejected_row(error: &sqlx::Error) -> bool {
+    const SQLITE_TOOBIG: i64 = 18;
+    const SQLITE_CONSTRAINT: i64 = 19;
+    const SQLITE_MISMATCH: i64 = 20;
+    let Some(code) = error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .and_then(|c| c.parse::<i64>().ok())
+    else {
+        return false;
+    };
+    // Extended result codes keep the primary code in the low byte.
+    matches!(
+        code & 0xff,
+        SQLITE_TOOBIG | SQLITE_CONSTRAINT | SQLITE_MISMATCH
+    )
+}
+
+async fn write_batch_sqlite(
+    pool: &SqlitePool,
+    rows: &[&WriteRow],
+    ops: &[(usize, &OpRow)],
+    mut changed: Vec<bool>,
+) -> Result<Vec<bool>, BatchError> {
+    let mut ops_json = JsonRows::default();
+    for (_, op) in ops {
+        ops_json.row(|r| {
+            r.str(&op.collection);
+            r.str(&op.doc_id);
+            r.int(op.v);
+            r.str(&op.src);
+            r.int(op.seq);
+            r.str(&op.body);
+            r.int(op.ts);
+        });
+    }
+    let (mut snapshots, mut chats) = (JsonRows::default(), JsonRows::default());
+    let (mut first_snapshot, mut first_chat) = (None, None);
+    for (index, row) in rows.iter().enumerate() {
+        match row {
+            WriteRow::Op(_) => {}
+            WriteRow::Snapshot(s) => {
+                first_snapshot.get_or_insert(index);
+                changed[index] = true;
+                snapshots.row(|r| {
+                    r.str(&s.collection);
+                    r.str(&s.doc_id);
+                    r.int(s.v);
+                    r.opt_str(s.doc_type.as_deref());
+                    r.opt_str(s.data.as_deref());
+                });
+            }
+            WriteRow::Chat(c) => {
+                first_chat.get_or_insert(index);
+                changed[index] = true;
+                let m = &c.0;
+                chats.row(|r| {
+                    r.str(&m.room);
+                    r.int(m.at);
+                    r.str(&m.id);
+                    r.str(&m.participant);
+                    r.str(&m.name);
+                    r.str(&m.text);
+                });
+            }
+        }
+    }
+
+    let mut conn = pool.acquire().await.map_err(BatchError::Transaction)?;
+    let result = sqlx::query(SQLITE_WRITE_BATCH)
+        .bind(ops_json.finish())
+        .bind(snapshots.finish())
+        .bind(chats.finish())
+        .fetch_all(&mut *conn)
+        .await;
+    let inserted = match result {
+        Ok(rows) => rows,
+        Err(error) => {
+            // Leave no transaction open on the connection (a failed
+            // statement keeps it open; a failed COMMIT may not).
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            return Err(if rejected_row(&error) {
+                // A row broke a constraint: nothing was committed, and
+                // committing the writes one by one finds it.
+                BatchError::Statement {
+                    index: ops
+                        .first()
+                        .map(|(i, _)| *i)
+                        .or(first_snapshot)
+                        .or(first_chat)
+                        .unwrap_or(0),
+                    error,
+                }
+            } else {
+                // Anything else may have been the COMMIT, after which the
+                // outcome is unknown: not to be retried op by op.
+                BatchError::Transaction(error)
+            });
+        }
+    };
+    if inserted.len() == ops.len() {
+        for (i, _) in ops {
+            changed[*i] = true;
+        }
+    } else {
+        let statement_error = |error| BatchError::Statement {
+            index: ops.first().map_or(0, |(i, _)| *i),
+            error,
+        };
+        let mut stored = HashSet::with_capacity(inserted.len());
+        for row in &inserted {
+            let collection: &str = row.try_get(0).map_err(statement_error)?;
+            let doc_id: &str = row.try_get(1).map_err(statement_error)?;
+            let v: i64 = row.try_get(2).map_err(statement_error)?;
+            stored.insert((collection, doc_id, v));
+        }
+        for (i, op) in ops {
+            changed[*i] = stored.contains(&(op.collection.as_str(), op.doc_id.as_str(), op.v));
+        }
+    }
+    Ok(changed)
+}
+
+/// Rows as a JSON array of arrays, for `json_each`.
+#[derive(Default)]
+struct JsonRows {
+    out: Vec<u8>,
+}
+
+struct JsonRow<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl JsonRows {
+    fn row(&mut self, fill: impl FnOnce(&mut JsonRow<'_>)) {
+        self.out.push(if self.out.is_empty() { b'[' } else { b',' });
+        self.out.push(b'[');
+        fill(&mut JsonRow {
+            out: &mut self.out,
+            first: true,
+        });
+        self.out.push(b']');
+    }
+
+    fn finish(mut self) -> String {
+        if self.out.is_empty() {
+            self.out.push(b'[');
+        }
+        self.out.push(b']');
+        // Only JSON punctuation, numbers and serde_json-escaped `&str`s.
+        String::from_utf8(self.out).unwrap_or_else(|_| unreachable!("JSON text is UTF-8"))
+    }
+}
+
+impl JsonRow<'_> {
+    fn sep(&mut self) {
+        if !std::mem::take(&mut self.first) {
+            self.out.push(b',');
+        }
+    }
+
+    fn str(&mut self, s: &str) {
+        self.sep();
+        // Writing a `&str` to a `Vec` cannot fail.
+        let _ = serde_json::to_writer(&mut *self.out, s);
+    }
+
+    fn opt_str(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => self.str(s),
+            None => {
+                self.sep();
+                self.out.extend_from_slice(b"null");
+            }
+        }
+    }
+
+    fn int(&mut self, n: i64) {
+        self.sep();
+        let _ = write!(JsonWrite(self.out), "{n}");
+    }
+}
+
+/// `fmt::Write` into a byte buffer.
+struct JsonWrite<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for JsonWrite<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -433,14 +649,27 @@ mod tests {
     }
 
     #[test]
-    fn placeholders_per_backend() {
-        let numbered = insert_ops_sql(2, true);
-        assert!(numbered.contains(
+    fn numbered_placeholders() {
+        assert!(insert_ops_sql(2).contains(
             "VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14) ON CONFLICT"
         ));
-        let anonymous = insert_ops_sql(2, false);
-        assert!(
-            anonymous.contains("VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?) ON CONFLICT")
+    }
+
+    #[test]
+    fn json_rows_escape_every_string() {
+        let mut rows = JsonRows::default();
+        rows.row(|r| {
+            r.str("a\"b\\c\n\u{0}é");
+            r.int(-7);
+            r.opt_str(None);
+        });
+        rows.row(|r| r.int(i64::MAX));
+        let text = rows.finish();
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            back,
+            serde_json::json!([["a\"b\\c\n\u{0}é", -7, null], [i64::MAX]])
         );
+        assert_eq!(JsonRows::default().finish(), "[]");
     }
 }

@@ -12,9 +12,10 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use futures_util::StreamExt;
+use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesOrdered;
+use futures_util::{FutureExt, StreamExt};
 use serde_json::{Map, Value};
 use store::{Store, StoredSnapshot};
 use tokio::sync::{mpsc, oneshot};
@@ -126,6 +127,38 @@ pub(crate) struct DocActor {
     durable: FuturesOrdered<Durable>,
     pending: VecDeque<Pending>,
     snapshot_v: u64,
+    outbox: Outbox,
+}
+
+/// Acks and broadcasts of the commits finished in one go, per connection,
+/// so that each connection gets one queue push (one wake-up of its writer,
+/// one socket write) for all of them instead of one per op. Flushed before
+/// anything else is sent, so order per connection is kept.
+#[derive(Default)]
+struct Outbox {
+    conns: Vec<(ConnTx, Vec<Bytes>)>,
+    index: HashMap<u64, usize>,
+}
+
+impl Outbox {
+    fn push(&mut self, conn: &ConnTx, msg: Bytes) {
+        let i = *self.index.entry(conn.id).or_insert_with(|| {
+            self.conns.push((conn.clone(), Vec::new()));
+            self.conns.len() - 1
+        });
+        self.conns[i].1.push(msg);
+    }
+
+    fn flush(&mut self) {
+        self.index.clear();
+        for (conn, mut msgs) in self.conns.drain(..) {
+            if msgs.len() == 1 {
+                conn.text(msgs.pop().expect("one message"));
+            } else {
+                conn.send(Outgoing::Batch(msgs));
+            }
+        }
+    }
 }
 
 fn now_ms() -> i64 {
@@ -172,6 +205,7 @@ impl DocActor {
             durable: FuturesOrdered::new(),
             pending: VecDeque::new(),
             snapshot_v,
+            outbox: Outbox::default(),
         };
         actor.serve().await;
     }
@@ -185,6 +219,16 @@ impl DocActor {
                 biased;
                 Some(result) = self.durable.next(), if !self.pending.is_empty() => {
                     self.on_durable(result).await;
+                    // The store answers a whole batch at once, so the next
+                    // commits are usually finished too: take them all before
+                    // sending, for one write per connection.
+                    while !self.pending.is_empty() {
+                        match self.durable.next().now_or_never() {
+                            Some(Some(result)) => self.on_durable(result).await,
+                            _ => break,
+                        }
+                    }
+                    self.outbox.flush();
                 }
                 cmd = self.rx.recv(), if can_take => {
                     let Some(cmd) = cmd else { break };
@@ -417,29 +461,28 @@ impl DocActor {
         }
         match pending {
             Pending::Duplicate { conn, v, src, seq } => {
-                conn.text(wire::ack(&self.key.collection, &self.key.id, v, &src, seq));
+                let ack = wire::ack(&self.key.collection, &self.key.id, v, &src, seq);
+                self.outbox.push(&conn, ack);
             }
             Pending::Commit { op, conn, base, .. } => {
                 metrics::counter!("sync_ops_committed_total").increment(1);
                 let ack = wire::ack(&self.key.collection, &self.key.id, op.v, &op.src, op.seq);
-                if self.subscribers.contains_key(&conn.id) {
-                    conn.text(ack);
-                } else {
+                if !self.subscribers.contains_key(&conn.id) {
                     // Not subscribed: send what it missed, then the ack.
-                    let mut batch: Vec<_> = self
+                    for missed in self
                         .state
                         .ops_since(base)
                         .unwrap_or_default()
                         .into_iter()
                         .take_while(|o| o.v < op.v)
-                        .map(|o| o.wire.clone())
-                        .collect();
-                    batch.push(ack);
-                    conn.send(Outgoing::Batch(batch));
+                    {
+                        self.outbox.push(&conn, missed.wire.clone());
+                    }
                 }
+                self.outbox.push(&conn, ack);
                 for (id, sub) in &self.subscribers {
                     if *id != conn.id {
-                        sub.text(op.wire.clone());
+                        self.outbox.push(sub, op.wire.clone());
                     }
                 }
             }
@@ -447,6 +490,8 @@ impl DocActor {
     }
 
     async fn fail_in_flight(&mut self, first: Pending) {
+        // What succeeded before the failure goes out first.
+        self.outbox.flush();
         // Later commits were built on top of the failed one: refuse them too.
         while self.durable.next().await.is_some() {}
         for p in std::iter::once(first).chain(self.pending.drain(..)) {
@@ -486,6 +531,7 @@ impl DocActor {
                 None => break,
             }
         }
+        self.outbox.flush();
     }
 
     async fn snapshot_at(&mut self, version: Option<u64>) -> Result<Value, SyncError> {

@@ -152,3 +152,59 @@ async fn serves_the_page_and_its_assets_with_security_and_cache_headers() {
     running.shutdown();
     running.wait().await.unwrap();
 }
+
+/// `--map-tiles` reaches the page twice: the join response hands the
+/// template to the client, and the policy lets images come from its origin
+/// (and nothing else is widened). A template that is no tile URL is refused
+/// at start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn map_tiles_are_configured_and_allowed_by_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiles = "http://127.0.0.1:8099/tiles/{z}/{x}/{y}.png";
+    let running = server::start(config(
+        dir.path(),
+        &["--map-tiles", tiles, "--map-attribution", "Test tiles"],
+    ))
+    .await
+    .unwrap();
+    let addr = running.addr;
+
+    let r = request(addr, "GET", "/r/maps", "").await;
+    assert_secured(&r, "page");
+    let csp = r.header("content-security-policy");
+    let img = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("img-src"))
+        .expect("an img-src directive");
+    assert_eq!(img, "img-src 'self' data: blob: http://127.0.0.1:8099");
+    assert!(
+        csp.contains("frame-src https://www.youtube.com https://www.youtube-nocookie.com"),
+        "{csp}"
+    );
+
+    let join = crate::harness::http(
+        addr,
+        "POST",
+        "/api/rooms/maps/join",
+        &[("Content-Type", "application/json")],
+        br#"{"name":"Ana"}"#,
+    )
+    .await;
+    assert_eq!(join.status, 200);
+    let map = &join.json()["map"];
+    assert_eq!(map["tiles"], tiles);
+    assert_eq!(map["attribution"], "Test tiles");
+    running.shutdown();
+    running.wait().await.unwrap();
+
+    let refused = server::start(config(
+        dir.path(),
+        &["--map-tiles", "https://a.org; script-src *;/{z}/{x}/{y}"],
+    ))
+    .await;
+    assert!(
+        refused.is_err(),
+        "a template that widens the policy is refused"
+    );
+}
