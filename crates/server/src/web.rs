@@ -9,7 +9,9 @@
 //!   a new release is picked up at once.
 //!
 //! Every response from here carries the Content-Security-Policy: scripts,
-//! styles, media and sockets only from this origin, no framing, no plugins.
+//! styles, media and sockets only from this origin (plus YouTube's IFrame
+//! API for video elements, and images from the map tile server), no
+//! framing of the page, no plugins.
 
 use std::borrow::Cow;
 

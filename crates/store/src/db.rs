@@ -352,24 +352,7 @@ pub(crate) async fn write_batch(pool: &Pool, rows: &[&WriteRow]) -> Result<Vec<b
                 error,
             };
             let inserted = insert.fetch_all(&mut *tx).await.map_err(statement_error)?;
-            if inserted.len() == chunk.len() {
-                // The usual case: every version was free.
-                for (i, _) in chunk {
-                    changed[*i] = true;
-                }
-            } else {
-                let mut stored = HashSet::with_capacity(inserted.len());
-                for row in &inserted {
-                    let collection: &str = row.try_get(0).map_err(statement_error)?;
-                    let doc_id: &str = row.try_get(1).map_err(statement_error)?;
-                    let v: i64 = row.try_get(2).map_err(statement_error)?;
-                    stored.insert((collection, doc_id, v));
-                }
-                for (i, op) in chunk {
-                    let key = (op.collection.as_str(), op.doc_id.as_str(), op.v);
-                    changed[*i] = stored.contains(&key);
-                }
-            }
+            mark_stored(&mut changed, chunk, &inserted).map_err(statement_error)?;
         }
         // Snapshots are rare next to ops: one statement each. The upsert's
         // `WHERE` keeps the newest of several saves in any order.
@@ -533,27 +516,42 @@ async fn write_batch_sqlite(
             });
         }
     };
+    mark_stored(&mut changed, ops, &inserted).map_err(|error| BatchError::Statement {
+        index: ops.first().map_or(0, |(i, _)| *i),
+        error,
+    })?;
+    Ok(changed)
+}
+
+/// Sets `changed` for each of `ops` that the insert stored, from the keys it
+/// returned (`RETURNING collection, doc_id, v`); in the usual case every
+/// version was free and all were.
+fn mark_stored<R>(
+    changed: &mut [bool],
+    ops: &[(usize, &OpRow)],
+    inserted: &[R],
+) -> Result<(), sqlx::Error>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> &'r str: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
     if inserted.len() == ops.len() {
         for (i, _) in ops {
             changed[*i] = true;
         }
-    } else {
-        let statement_error = |error| BatchError::Statement {
-            index: ops.first().map_or(0, |(i, _)| *i),
-            error,
-        };
-        let mut stored = HashSet::with_capacity(inserted.len());
-        for row in &inserted {
-            let collection: &str = row.try_get(0).map_err(statement_error)?;
-            let doc_id: &str = row.try_get(1).map_err(statement_error)?;
-            let v: i64 = row.try_get(2).map_err(statement_error)?;
-            stored.insert((collection, doc_id, v));
-        }
-        for (i, op) in ops {
-            changed[*i] = stored.contains(&(op.collection.as_str(), op.doc_id.as_str(), op.v));
-        }
+        return Ok(());
     }
-    Ok(changed)
+    let mut stored = HashSet::with_capacity(inserted.len());
+    for row in inserted {
+        let key: (&str, &str, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        stored.insert(key);
+    }
+    for (i, op) in ops {
+        changed[*i] = stored.contains(&(op.collection.as_str(), op.doc_id.as_str(), op.v));
+    }
+    Ok(())
 }
 
 /// Rows as a JSON array of arrays, for `json_each`.

@@ -1,8 +1,8 @@
 //! Office uploads are converted to PDF in the background. A stand-in for
 //! LibreOffice (a script with soffice's command line) checks the whole job:
 //! the command it is given, the stored PDF, failures, a missing converter
-//! and the deadline. (Real LibreOffice is not installed by the test
-//! command: it is a large package.)
+//! and the deadline; the last test runs the real LibreOffice, which
+//! `scripts/test` installs.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -47,9 +47,14 @@ async fn upload(addr: std::net::SocketAddr, room: &str) -> Value {
     r.json()
 }
 
-/// Polls the conversion until it is no longer queued or converting.
+/// Polls the conversion until it is no longer queued or converting (for up
+/// to 10 s).
 async fn finished(addr: std::net::SocketAddr, url: &str) -> Value {
-    for _ in 0..200 {
+    finished_within(addr, url, 200).await
+}
+
+async fn finished_within(addr: std::net::SocketAddr, url: &str, polls: usize) -> Value {
+    for _ in 0..polls {
         let r: Reply = http(addr, "GET", url, &[], b"").await;
         assert_eq!(r.status, 200);
         let j = r.json();
@@ -161,4 +166,85 @@ async fn conversion_failures_say_why() {
     assert_eq!(j["error"]["code"], "conversion_timeout", "{j}");
     running.shutdown();
     running.wait().await.unwrap();
+}
+
+/// The real LibreOffice, when installed: an OpenDocument text (made by
+/// LibreOffice itself from plain text) uploaded by a member becomes a
+/// stored PDF with a page. `scripts/test` installs LibreOffice and
+/// sets `TERTULIA_REQUIRE_SOFFICE=1`, so there this test cannot skip.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_libreoffice_converts_a_document() {
+    let Some(soffice) = which("soffice") else {
+        assert!(
+            std::env::var_os("TERTULIA_REQUIRE_SOFFICE").is_none(),
+            "TERTULIA_REQUIRE_SOFFICE is set but soffice is not on PATH"
+        );
+        eprintln!("skipped: soffice is not installed");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("agenda.txt");
+    std::fs::write(&text, "Tertulia agenda\n\nSlides, video and notes.\n").unwrap();
+    // LibreOffice keeps a profile; a fresh one per run keeps runs apart.
+    let profile = format!(
+        "-env:UserInstallation=file://{}/profile",
+        dir.path().display()
+    );
+    let made = std::process::Command::new(&soffice)
+        .args([&profile, "--headless", "--convert-to", "odt", "--outdir"])
+        .arg(dir.path())
+        .arg(&text)
+        .output()
+        .expect("run soffice");
+    assert!(made.status.success(), "{made:?}");
+    let odt = std::fs::read(dir.path().join("agenda.odt")).expect("the .odt");
+
+    let running = server::start(config(
+        dir.path(),
+        &["--soffice", soffice.to_str().unwrap()],
+    ))
+    .await
+    .unwrap();
+    let bearer = format!("Bearer {}", token("lo", "p1"));
+    let up = http(
+        running.addr,
+        "POST",
+        "/api/rooms/lo/uploads",
+        &[("Authorization", &bearer)],
+        &odt,
+    )
+    .await;
+    assert_eq!(up.status, 201, "{}", String::from_utf8_lossy(&up.body));
+    let up = up.json();
+    assert_eq!(up["contentType"], "application/vnd.oasis.opendocument.text");
+    // LibreOffice's first start takes a few seconds: up to 60 s.
+    let url = up["conversion"]["url"].as_str().unwrap();
+    let done = finished_within(running.addr, url, 1200).await;
+    assert_eq!(done["state"], "done", "{done}");
+    let pdf = http(
+        running.addr,
+        "GET",
+        done["pdf"]["url"].as_str().unwrap(),
+        &[],
+        b"",
+    )
+    .await;
+    assert_eq!(pdf.header("content-type"), Some("application/pdf"));
+    assert!(pdf.body.starts_with(b"%PDF-"), "a PDF");
+    assert!(
+        pdf.body
+            .windows(10)
+            .any(|w| w == b"/Type/Page" || w == b"/Type /Pag"),
+        "with a page"
+    );
+    running.shutdown();
+    running.wait().await.unwrap();
+}
+
+fn which(name: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    })
 }
