@@ -10,7 +10,6 @@ import * as h from './harness.mjs';
 after(h.cleanup);
 
 const ROOM = `chat-${Date.now().toString(36)}`;
-const NO_MEDIA = { mic: false, cam: false };
 let server;
 let browser;
 let ana;
@@ -37,10 +36,7 @@ function waitForChat(page, pred, what) {
 }
 
 test('a chat message reaches the others; an unread badge shows while their chat is closed', { timeout: 90_000 }, async () => {
-  ana = await browser.newParticipant(server, 'Ana');
-  bruno = await browser.newParticipant(server, 'Bruno');
-  await h.joinRoom(ana.page, ROOM, 'Ana', NO_MEDIA);
-  await h.joinRoom(bruno.page, ROOM, 'Bruno', NO_MEDIA);
+  [ana, bruno] = await h.joinWithoutMedia(browser, server, ROOM, ['Ana', 'Bruno']);
   await h.waitForTiles(bruno.page, (ts) => ts.length === 2, 'Bruno: 2 tiles');
 
   await h.sendChat(ana.page, 'hola from Ana');
@@ -98,8 +94,7 @@ test('a reaction floats on the others\' screens', { timeout: 60_000 }, async () 
 });
 
 test('a late joiner sees the chat history, oldest first', { timeout: 60_000 }, async () => {
-  carla = await browser.newParticipant(server, 'Carla');
-  await h.joinRoom(carla.page, ROOM, 'Carla', NO_MEDIA);
+  [carla] = await h.joinWithoutMedia(browser, server, ROOM, ['Carla']);
   await h.openChat(carla.page);
   const msgs = await waitForChat(carla.page, (m) => m.length >= 3, 'Carla (late joiner): the 3 earlier messages');
   const order = ['hola from Ana', 'Bruno here', XSS].map((s) => msgs.findIndex((t) => t.includes(s)));

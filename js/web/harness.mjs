@@ -982,3 +982,89 @@ export async function serverSnapshot(server, room, collection, id) {
     ws.terminate();
   }
 }
+
+// ---------------------------------------------------------------------------
+// Rooms without media (the chat, moderation and shared-element tests)
+
+/** Pre-join options with camera and microphone off (saves CPU where media is not under test). */
+export const NO_MEDIA = { mic: false, cam: false };
+
+/**
+ * Console errors Chromium logs for a refused WebSocket upgrade or fetch while
+ * the server is down (during `server.restart()`): the network, not the client.
+ */
+export const OUTAGE_ERRORS = /ERR_CONNECTION_REFUSED|WebSocket connection to .* failed|Failed to load resource/;
+
+/**
+ * Opens a participant (`browser.newParticipant`) for each of `names`, then
+ * joins them to `room` one after the other with camera and microphone off;
+ * resolves the participants in that order, each with its `self` ({id, name, role}).
+ */
+export async function joinWithoutMedia(browser, server, room, names) {
+  const participants = [];
+  for (const name of names) participants.push(await browser.newParticipant(server, name));
+  for (const p of participants) p.self = await joinRoom(p.page, room, p.label, NO_MEDIA);
+  return participants;
+}
+
+/**
+ * Waits until participant `p`'s element strip shows exactly `count` tabs of
+ * `kind` (whiteboard, slides, video…); `what` names the wait in a failure.
+ */
+export function waitForElementTabs(p, kind, { count = 1, what = `${p.label}: the ${kind} tab` } = {}) {
+  return waitUntil(async () => (await p.page.locator(`${byTestId('element-tab')}[data-kind="${kind}"]`).count()) === count, { what });
+}
+
+/** Waits until participant `p`'s WebSocket is no longer open (the server went away). */
+export function waitForSocketDown(p) {
+  return waitUntil(async () => (await p.page.evaluate(() => window.__tertulia.wsState)) !== 'open', {
+    what: `${p.label}'s socket to notice the server is gone`,
+  });
+}
+
+/** Waits, one after the other, until every participant's WebSocket is open again after a `server.restart()`. */
+export async function waitForReconnect(participants) {
+  for (const p of participants) {
+    await waitUntil(async () => (await p.page.evaluate(() => window.__tertulia.wsState)) === 'open', {
+      timeout: 30_000,
+      what: `${p.label} to reconnect after the restart`,
+    });
+  }
+}
+
+/** What a page of `makePdf` draws by default: "Page i" in white on blue. */
+const BLUE_PDF_PAGE = (i) => `0.1 0.3 0.6 rg 0 0 960 540 re f 1 1 1 rg BT /F1 160 Tf 150 210 Td (Page ${i}) Tj ET`;
+
+/**
+ * A minimal valid PDF written by hand: `n` landscape pages (960×540) in
+ * Helvetica, page i drawn by the content stream `content(i)` (by default
+ * "Page i" in big white letters on blue).
+ */
+export function makePdf(n, content = BLUE_PDF_PAGE) {
+  const objects = [];
+  const font = 3 + 2 * n;
+  objects[1] = '<< /Type /Catalog /Pages 2 0 R >>';
+  const kids = [];
+  for (let i = 1; i <= n; i++) {
+    const pageObj = 1 + 2 * i;
+    const contentObj = pageObj + 1;
+    kids.push(`${pageObj} 0 R`);
+    objects[pageObj] =
+      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 960 540] /Resources << /Font << /F1 ${font} 0 R >> >> /Contents ${contentObj} 0 R >>`;
+    const stream = content(i);
+    objects[contentObj] = `<< /Length ${Buffer.byteLength(stream)} >>\nstream\n${stream}\nendstream`;
+  }
+  objects[2] = `<< /Type /Pages /Kids [${kids.join(' ')}] /Count ${n} >>`;
+  objects[font] = '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>';
+  let out = '%PDF-1.4\n';
+  const offsets = [];
+  for (let i = 1; i < objects.length; i++) {
+    offsets[i] = Buffer.byteLength(out);
+    out += `${i} 0 obj\n${objects[i]}\nendobj\n`;
+  }
+  const xref = Buffer.byteLength(out);
+  out += `xref\n0 ${objects.length}\n0000000000 65535 f \n`;
+  for (let i = 1; i < objects.length; i++) out += `${String(offsets[i]).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${objects.length} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}

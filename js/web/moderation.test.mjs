@@ -115,13 +115,13 @@ test('a full room (default limit of 4) refuses the fifth joiner with room_full',
   const ps = [];
   for (const name of ['P1', 'P2', 'P3', 'P4']) {
     const p = await browser.newParticipant(server, name);
-    await h.joinRoom(p.page, room, name, { mic: false, cam: false });
+    await h.joinRoom(p.page, room, name, h.NO_MEDIA);
     ps.push(p);
   }
   await h.waitForTiles(ps[0].page, (ts) => ts.length === 4, 'P1: 4 tiles');
   const fifth = await browser.newParticipant(server, 'P5');
   fifth.allow(REFUSED);
-  assert.equal(await h.joinRefused(fifth.page, room, 'P5', { mic: false, cam: false }), 'room_full');
+  assert.equal(await h.joinRefused(fifth.page, room, 'P5', h.NO_MEDIA), 'room_full');
   await h.screenshot(fifth.page, 'moderation-room-full');
   h.assertNoConsoleErrors(ps, fifth);
   for (const p of [...ps, fifth]) await p.close();
@@ -133,12 +133,12 @@ test('--max-participants 2 refuses the third joiner with room_full', { timeout: 
   const ps = [];
   for (const name of ['Q1', 'Q2']) {
     const p = await browser.newParticipant(small, name);
-    await h.joinRoom(p.page, room, name, { mic: false, cam: false });
+    await h.joinRoom(p.page, room, name, h.NO_MEDIA);
     ps.push(p);
   }
   const third = await browser.newParticipant(small, 'Q3');
   third.allow(REFUSED);
-  assert.equal(await h.joinRefused(third.page, room, 'Q3', { mic: false, cam: false }), 'room_full');
+  assert.equal(await h.joinRefused(third.page, room, 'Q3', h.NO_MEDIA), 'room_full');
   h.assertNoConsoleErrors(ps, third);
   for (const p of [...ps, third]) await p.close();
   await small.stop();
@@ -149,15 +149,15 @@ test('a removed participant who opens the room again is refused (removed), not l
   const mod = await browser.newParticipant(server, 'Mod');
   const guest = await browser.newParticipant(server, 'Guest');
   try {
-    await h.joinRoom(mod.page, room, 'Mod', { mic: false, cam: false });
-    const g = await h.joinRoom(guest.page, room, 'Guest', { mic: false, cam: false });
+    await h.joinRoom(mod.page, room, 'Mod', h.NO_MEDIA);
+    const g = await h.joinRoom(guest.page, room, 'Guest', h.NO_MEDIA);
     await moderate(mod.page, g.id, 'mod-remove');
     await guest.page.getByTestId('removed-message').waitFor({ state: 'visible' });
     await h.waitForTiles(mod.page, (ts) => ts.length === 1, "Mod: Guest's tile gone");
     // The same browser tab opens the room again (its token is still in
     // sessionStorage): the server refuses that identity (ERR_RC_REMOVED).
     guest.allow(REFUSED);
-    const res = await h.submitJoin(guest.page, room, 'Guest', { mic: false, cam: false });
+    const res = await h.submitJoin(guest.page, room, 'Guest', h.NO_MEDIA);
     const tiles = await h.tiles(mod.page);
     assert.ok(
       res.error && res.error.code === 'removed',

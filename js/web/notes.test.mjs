@@ -15,16 +15,11 @@ import * as h from './harness.mjs';
 after(h.cleanup);
 
 const ROOM = `notes-${Date.now().toString(36)}`;
-const NO_MEDIA = { mic: false, cam: false };
-// Chromium reports a refused WebSocket upgrade or fetch while the server is
-// down as console errors; those are the network, not the client.
-const OUTAGE_ERRORS = /ERR_CONNECTION_REFUSED|WebSocket connection to .* failed|Failed to load resource/;
 let server;
 let browser;
 let ana;
 let bruno;
 let carla;
-let anaSelf;
 let elementId;
 
 before(async () => {
@@ -76,10 +71,7 @@ function run(letter, n = 200) {
 }
 
 test('notes added by one appear for the other, focused, and both can type', { timeout: 90_000 }, async () => {
-  ana = await browser.newParticipant(server, 'Ana');
-  bruno = await browser.newParticipant(server, 'Bruno');
-  anaSelf = await h.joinRoom(ana.page, ROOM, 'Ana', NO_MEDIA);
-  await h.joinRoom(bruno.page, ROOM, 'Bruno', NO_MEDIA);
+  [ana, bruno] = await h.joinWithoutMedia(browser, server, ROOM, ['Ana', 'Bruno']);
   await h.waitForTiles(bruno.page, (ts) => ts.length === 2, 'Bruno: 2 tiles');
 
   await ana.page.getByTestId('elements-add-notes').click();
@@ -137,7 +129,7 @@ test("a remote caret shows Ana's name and place on Bruno's page", { timeout: 60_
   await ana.page.getByTestId('notes-text').click();
   await ana.page.keyboard.press('Control+Home');
   await ana.page.keyboard.press('ArrowRight');
-  const marker = bruno.page.locator(`${h.byTestId('remote-caret')}[data-participant="${anaSelf.id}"]`);
+  const marker = bruno.page.locator(`${h.byTestId('remote-caret')}[data-participant="${ana.self.id}"]`);
   await marker.waitFor({ state: 'visible', timeout: h.UI_TIMEOUT_MS });
   assert.match(await marker.textContent(), /Ana/);
   // Bruno's own caret is not drawn on his page.
@@ -167,8 +159,7 @@ test("Bruno's typing before Ana's selection keeps what she selected selected", {
 
 test('a late joiner sees the current text', { timeout: 60_000 }, async () => {
   const before = await notesValue(ana.page);
-  carla = await browser.newParticipant(server, 'Carla');
-  await h.joinRoom(carla.page, ROOM, 'Carla', NO_MEDIA);
+  [carla] = await h.joinWithoutMedia(browser, server, ROOM, ['Carla']);
   await waitForTab(carla.page, 'Carla: the notes tab');
   await waitEditable(carla.page, 'Carla');
   await converged([ana.page, bruno.page, carla.page], "Carla's textarea to show the text", (t) => t === before);
@@ -177,28 +168,17 @@ test('a late joiner sees the current text', { timeout: 60_000 }, async () => {
 
 test('after a server restart the text is intact and editing goes on', { timeout: 120_000 }, async () => {
   const before = await notesValue(ana.page);
-  for (const p of [ana, bruno, carla]) p.allow(OUTAGE_ERRORS);
+  for (const p of [ana, bruno, carla]) p.allow(h.OUTAGE_ERRORS);
   await ana.page.getByTestId('notes-text').click();
   await ana.page.keyboard.press('Control+End');
   await server.restart({
     whileDown: async () => {
       // Typed while the server is away: kept as pending ops and sent after the reconnect.
-      await h.waitUntil(async () => (await ana.page.evaluate(() => window.__tertulia.wsState)) !== 'open', {
-        what: "Ana's socket to notice the server is gone",
-      });
+      await h.waitForSocketDown(ana);
       await ana.page.keyboard.type(' [offline]', { delay: 10 });
     },
   });
-  for (const [p, label] of [
-    [ana, 'Ana'],
-    [bruno, 'Bruno'],
-    [carla, 'Carla'],
-  ]) {
-    await h.waitUntil(async () => (await p.page.evaluate(() => window.__tertulia.wsState)) === 'open', {
-      timeout: 30_000,
-      what: `${label} to reconnect after the restart`,
-    });
-  }
+  await h.waitForReconnect([ana, bruno, carla]);
   await bruno.page.getByTestId('notes-text').click();
   await bruno.page.keyboard.press('Control+End');
   await bruno.page.keyboard.type(' [after restart]', { delay: 10 });

@@ -1,10 +1,12 @@
-// Slides through the web client: one uploads a PDF (made here by hand, five
+// Slides through the web client: one uploads a PDF (written by h.makePdf: five
 // pages, each with its number in big letters), the other sees it focused and
 // follows page changes; the latency from one's click to the other's finished
 // render is measured over 50 changes; simultaneous page changes converge to
-// the server's order; "browse alone" leaves the shared page alone; a late
-// joiner sees the current page; a file that is not a PDF is refused with a
-// clear message. Camera and microphone stay off (CPU).
+// the server's order; "browse alone" leaves the shared page alone; zoom
+// (buttons, ctrl+wheel, pinch, keyboard) and pan (drag) are shared while following
+// and one's own while browsing alone, rendered sharp; a late joiner sees the
+// current page and zoom; a file that is not a PDF is refused with a clear
+// message. Camera and microphone stay off (CPU).
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -15,7 +17,6 @@ import * as h from './harness.mjs';
 after(h.cleanup);
 
 const ROOM = `slides-${Date.now().toString(36)}`;
-const NO_MEDIA = { mic: false, cam: false };
 const PAGES = 5;
 let server;
 let browser;
@@ -28,36 +29,6 @@ before(async () => {
   server = await h.startServer();
   browser = await h.launchBrowser();
 });
-
-/** A minimal valid PDF: `n` landscape pages, each showing "Page i" in Helvetica. */
-function makePdf(n) {
-  const objects = [];
-  const font = 3 + 2 * n;
-  objects[1] = '<< /Type /Catalog /Pages 2 0 R >>';
-  const kids = [];
-  for (let i = 1; i <= n; i++) {
-    const pageObj = 1 + 2 * i;
-    const contentObj = pageObj + 1;
-    kids.push(`${pageObj} 0 R`);
-    objects[pageObj] =
-      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 960 540] /Resources << /Font << /F1 ${font} 0 R >> >> /Contents ${contentObj} 0 R >>`;
-    const stream = `0.1 0.3 0.6 rg 0 0 960 540 re f 1 1 1 rg BT /F1 160 Tf 150 210 Td (Page ${i}) Tj ET`;
-    objects[contentObj] = `<< /Length ${Buffer.byteLength(stream)} >>\nstream\n${stream}\nendstream`;
-  }
-  objects[2] = `<< /Type /Pages /Kids [${kids.join(' ')}] /Count ${n} >>`;
-  objects[font] = '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>';
-  let out = '%PDF-1.4\n';
-  const offsets = [];
-  for (let i = 1; i < objects.length; i++) {
-    offsets[i] = Buffer.byteLength(out);
-    out += `${i} 0 obj\n${objects[i]}\nendobj\n`;
-  }
-  const xref = Buffer.byteLength(out);
-  out += `xref\n0 ${objects.length}\n0000000000 65535 f \n`;
-  for (let i = 1; i < objects.length; i++) out += `${String(offsets[i]).padStart(10, '0')} 00000 n \n`;
-  out += `trailer\n<< /Size ${objects.length} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, 'latin1');
-}
 
 const serverSnapshot = (collection, id) => h.serverSnapshot(server, ROOM, collection, id);
 
@@ -78,20 +49,13 @@ async function waitRendered(page, n, what) {
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 
 test('a PDF uploaded by one shows, focused, for the other; page changes follow', { timeout: 90_000 }, async () => {
-  ana = await browser.newParticipant(server, 'Ana');
-  bruno = await browser.newParticipant(server, 'Bruno');
-  await h.joinRoom(ana.page, ROOM, 'Ana', NO_MEDIA);
-  await h.joinRoom(bruno.page, ROOM, 'Bruno', NO_MEDIA);
+  [ana, bruno] = await h.joinWithoutMedia(browser, server, ROOM, ['Ana', 'Bruno']);
   await h.waitForTiles(bruno.page, (ts) => ts.length === 2, 'Bruno: 2 tiles');
 
-  await ana.page.getByTestId('elements-add-slides').setInputFiles({ name: 'Quarterly deck.pdf', mimeType: 'application/pdf', buffer: makePdf(PAGES) });
-  for (const [p, label] of [
-    [ana.page, 'Ana'],
-    [bruno.page, 'Bruno'],
-  ]) {
-    await h.waitUntil(async () => (await p.locator(`${h.byTestId('element-tab')}[data-kind="slides"]`).count()) === 1, {
-      what: `${label}: the slides tab`,
-    });
+  await ana.page.getByTestId('elements-add-slides').setInputFiles({ name: 'Quarterly deck.pdf', mimeType: 'application/pdf', buffer: h.makePdf(PAGES) });
+  for (const who of [ana, bruno]) {
+    const { page: p, label } = who;
+    await h.waitForElementTabs(who, 'slides');
     await waitRendered(p, 1, `${label}: page 1 rendered`);
     assert.equal(await p.getByTestId('element-tab').getAttribute('aria-pressed'), 'true', `${label}: the slides are focused`);
     assert.equal(await p.getByTestId('slides-follow').getAttribute('aria-pressed'), 'true', `${label}: following by default`);
@@ -254,14 +218,149 @@ test('simultaneous page changes end on the same page as the server', { timeout: 
   h.assertNoConsoleErrors(ana, bruno);
 });
 
+const zoomOf = async (page) => {
+  const b = page.getByTestId('slides-zoom-reset');
+  return { zoom: Number(await b.getAttribute('data-zoom')), pan: (await b.getAttribute('data-pan')).split(',').map(Number) };
+};
+
+/** Waits until `page` shows `want` ({zoom, pan}) and has rendered at that zoom. */
+async function waitZoom(page, want, what) {
+  let last;
+  await h.waitUntil(
+    async () => {
+      last = { ...(await zoomOf(page)), rendered: await page.getByTestId('slides-canvas').getAttribute('data-zoom') };
+      return last.zoom === want.zoom && JSON.stringify(last.pan) === JSON.stringify(want.pan) && last.rendered === String(want.zoom);
+    },
+    { what, describe: () => `${h.show(last)}, want ${h.show(want)}` },
+  );
+}
+
+test('zoom and pan are shared while following, alone while browsing alone, and stay sharp', { timeout: 90_000 }, async () => {
+  const deck = () => serverSnapshot('elements', `${ROOM}:${elementId}`);
+  // Two clicks on + : 1.25².
+  await ana.page.getByTestId('slides-zoom-in').click();
+  await ana.page.getByTestId('slides-zoom-in').click();
+  await waitZoom(bruno.page, { zoom: 1.563, pan: [0.5, 0.5] }, 'Bruno: zoomed in with Ana');
+  assert.deepEqual([(await deck()).zoom, (await deck()).pan], [1.563, [0.5, 0.5]]);
+  assert.equal(await bruno.page.getByTestId('slides-zoom-reset').textContent(), '156%');
+  // Rendered at the zoomed resolution: one bitmap pixel per CSS pixel (and device pixel ratio).
+  const sharpness = (page) =>
+    page.evaluate(() => {
+      const c = document.querySelector('[data-testid="slides-canvas"]');
+      return (c.width / parseFloat(c.style.width)) / (window.devicePixelRatio || 1);
+    });
+  assert.ok(Math.abs((await sharpness(bruno.page)) - 1) < 0.02, `Bruno's bitmap is sharp: ${await sharpness(bruno.page)}`);
+
+  // One more step, so that the page overflows the stage both ways on any layout.
+  await ana.page.getByTestId('slides-zoom-in').click();
+  await waitZoom(bruno.page, { zoom: 1.954, pan: [0.5, 0.5] }, 'Bruno: 195%');
+  // Ana drags the page up and left: everyone's view moves right and down.
+  const stage = await ana.page.locator('.slides-stage').boundingBox();
+  const cx = stage.x + stage.width / 2;
+  const cy = stage.y + stage.height / 2;
+  await ana.page.mouse.move(cx, cy);
+  await ana.page.mouse.down();
+  await ana.page.mouse.move(cx - 150, cy - 80, { steps: 8 });
+  await ana.page.mouse.up();
+  const dragged = await h.waitUntil(async () => {
+    const d = await deck();
+    return d.pan[0] > 0.55 && d.pan[1] > 0.55 ? d : null;
+  }, { what: 'the server to have Ana’s pan' });
+  await waitZoom(bruno.page, { zoom: dragged.zoom, pan: dragged.pan }, 'Bruno: panned with Ana');
+
+  // Ctrl+wheel zooms in at the cursor.
+  await ana.page.mouse.move(cx + 100, cy + 50);
+  await ana.page.keyboard.down('Control');
+  await ana.page.mouse.wheel(0, -100);
+  await ana.page.keyboard.up('Control');
+  const wheeled = await h.waitUntil(async () => {
+    const d = await deck();
+    return d.zoom > 2.4 && d.zoom < 2.6 ? d : null;
+  }, { what: 'the server to have Ana’s ctrl+wheel zoom' });
+  await waitZoom(bruno.page, { zoom: wheeled.zoom, pan: wheeled.pan }, 'Bruno: zoomed by Ana’s wheel');
+  assert.ok(Math.abs((await sharpness(bruno.page)) - 1) < 0.02, 'still sharp at 2.5×');
+
+  // Screenshots of the zoomed page, at two sizes (the same place in view on both).
+  await bruno.page.setViewportSize({ width: 1280, height: 800 });
+  await waitZoom(bruno.page, { zoom: wheeled.zoom, pan: wheeled.pan }, 'Bruno: rendered at 1280×800');
+  await h.delay(400);
+  await h.screenshot(bruno.page, 'slides-zoomed-1280x800');
+  await bruno.page.setViewportSize({ width: 375, height: 700 });
+  await h.delay(600);
+  await h.screenshot(bruno.page, 'slides-zoomed-375x700');
+  await bruno.page.setViewportSize({ width: 1280, height: 720 });
+
+  // Browsing alone, Bruno's zoom is his own.
+  await bruno.page.getByTestId('slides-follow').click();
+  await bruno.page.getByTestId('slides-zoom-out').click();
+  await h.waitUntil(async () => (await zoomOf(bruno.page)).zoom < wheeled.zoom, { what: 'Bruno: zoomed out alone' });
+  await h.delay(300);
+  assert.deepEqual((await deck()).zoom, wheeled.zoom, 'the shared zoom did not move');
+  assert.equal((await zoomOf(ana.page)).zoom, wheeled.zoom, 'nor Ana’s');
+  await bruno.page.getByTestId('slides-follow').click();
+  await waitZoom(bruno.page, { zoom: wheeled.zoom, pan: wheeled.pan }, 'Bruno: back to the shared zoom');
+
+  // Keyboard: 0 fits the page again, for everyone.
+  await ana.page.locator('.slides-stage').focus();
+  await ana.page.keyboard.press('0');
+  await waitZoom(bruno.page, { zoom: 1, pan: [0.5, 0.5] }, 'Bruno: the whole page again');
+  assert.deepEqual([(await deck()).zoom, (await deck()).pan], [1, [0.5, 0.5]]);
+  // Two fingers spreading apart zoom in (touch events through the DevTools protocol).
+  const cdp = await ana.page.context().newCDPSession(ana.page);
+  const fingers = (d) => [
+    { x: cx - d, y: cy, id: 0 },
+    { x: cx + d, y: cy, id: 1 },
+  ];
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: fingers(40) });
+  for (let d = 50; d <= 120; d += 10) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: fingers(d) });
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  await cdp.detach();
+  const pinched = await h.waitUntil(async () => {
+    const d = await deck();
+    return d.zoom > 2.5 ? d : null;
+  }, { what: 'the server to have Ana’s pinch zoom (about 3×)' });
+  await waitZoom(bruno.page, { zoom: pinched.zoom, pan: pinched.pan }, 'Bruno: zoomed by Ana’s pinch');
+  await ana.page.getByTestId('slides-zoom-reset').click();
+  await waitZoom(bruno.page, { zoom: 1, pan: [0.5, 0.5] }, 'Bruno: the whole page after the reset button');
+  // Zoomed in again for the late joiner.
+  await ana.page.getByTestId('slides-zoom-in').click();
+  await waitZoom(bruno.page, { zoom: 1.25, pan: [0.5, 0.5] }, 'Bruno: 125%');
+  h.assertNoConsoleErrors(ana, bruno);
+});
+
 test('a late joiner sees the current page', { timeout: 60_000 }, async () => {
   const cur = await indicatorPage(ana.page);
   const target = cur === 4 ? 2 : 4;
   await ana.page.locator(`${h.byTestId('slides-thumb')}[data-page="${target}"]`).click();
   await waitRendered(bruno.page, target, `Bruno: page ${target}`);
-  carla = await browser.newParticipant(server, 'Carla');
-  await h.joinRoom(carla.page, ROOM, 'Carla', NO_MEDIA);
+  [carla] = await h.joinWithoutMedia(browser, server, ROOM, ['Carla']);
   await waitRendered(carla.page, target, `Carla: page ${target} on arrival`);
+  await waitZoom(carla.page, { zoom: 1.25, pan: [0.5, 0.5] }, 'Carla: the shared zoom on arrival');
+  h.assertNoConsoleErrors(ana, bruno, carla);
+});
+
+test('after a server restart the deck and its page are intact and presenting goes on', { timeout: 120_000 }, async () => {
+  for (const p of [ana, bruno, carla]) p.allow(h.OUTAGE_ERRORS);
+  const target = (await indicatorPage(ana.page)) === PAGES ? 1 : PAGES;
+  // The keys go to the stage; the reconnecting banner may cover buttons.
+  await ana.page.locator('.slides-stage').focus();
+  await server.restart({
+    whileDown: async () => {
+      await h.waitForSocketDown(ana);
+      // Changed while the server is away: a pending op, sent after the reconnect.
+      await ana.page.keyboard.press(target === 1 ? 'Home' : 'End');
+    },
+  });
+  await h.waitForReconnect([ana, bruno, carla]);
+  for (const p of [ana, bruno, carla]) await waitRendered(p.page, target, `${p.label}: page ${target}, changed during the outage`);
+  await h.waitUntil(async () => (await serverSnapshot('elements', `${ROOM}:${elementId}`)).page === target, {
+    what: 'the server to have the page changed during the outage',
+  });
+  // The PDF still comes from the restarted server, and presenting goes on.
+  const next = target === 1 ? 2 : PAGES - 1;
+  await bruno.page.locator(`${h.byTestId('slides-thumb')}[data-page="${next}"]`).click();
+  await waitRendered(ana.page, next, `Ana: page ${next} from Bruno after the restart`);
+  await waitRendered(carla.page, next, `Carla: page ${next} from Bruno after the restart`);
   h.assertNoConsoleErrors(ana, bruno, carla);
 });
 

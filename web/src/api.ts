@@ -10,6 +10,8 @@ export interface JoinResponse {
   expiresAt: number;
   iceServers?: RTCIceServer[];
   maxParticipants?: number;
+  /** Map tiles (`--map-tiles`) and their attribution, plain text. */
+  map?: { tiles: string; attribution: string };
 }
 
 /** What the contract stores under `tertulia.token.<room>`. */
@@ -17,6 +19,8 @@ export interface StoredToken {
   token: string;
   participant: { id: string; name: string; role: Role };
   password?: string;
+  /** The join response's `map`, kept so that a reloaded page still has it. */
+  map?: { tiles: string; attribution: string };
 }
 
 /** A refused join, with the server's `error.code` (or `network`). */

@@ -23,6 +23,8 @@ import { joinErrorCode, type MediaState, type Participant, type ServerMessage } 
 import { RoomStore } from './room';
 import { RcError, RoomSocket, wsUrl } from './socket';
 import { ElementsStore } from './elements/store';
+import { ServerClock } from './elements/clock';
+import { mapConfigOf, type MapConfig } from './elements/map';
 import { shareConnection, type ShareSocket } from './sync';
 import type { Connection } from 'sharedb/lib/client';
 
@@ -88,6 +90,8 @@ export class Call {
   /** ShareDB on the same socket (sync.ts): the shared elements. */
   readonly share: { socket: ShareSocket; connection: Connection };
   readonly elements: ElementsStore;
+  /** The server's clock (shared playback is in server time). */
+  readonly clock: ServerClock;
   /** Peers whose media connection is being re-established. */
   readonly iceTrouble = computed(() => {
     const mesh = this.mesh.value;
@@ -113,6 +117,7 @@ export class Call {
     this.socket = new RoomSocket(() => wsUrl(this.token?.token ?? ''), {
       onOpen: (reconnect) => {
         this.share.socket.up();
+        this.clock.resync();
         void this.sendJoin(reconnect);
       },
       onMessage: (msg) => this.onMessage(msg),
@@ -125,6 +130,14 @@ export class Call {
     this.wsState = this.socket.state;
     this.share = shareConnection((data) => this.socket.sendRaw(data));
     this.elements = new ElementsStore(this.share.connection, room);
+    this.clock = new ServerClock(
+      async () => {
+        const reply = await this.socket.request({ rc: 'time' }, 5_000);
+        if (reply.rc !== 'time' || typeof reply.now !== 'number') throw new Error('not a time reply');
+        return reply.now;
+      },
+      (best) => (hook.serverClock = { offset: best.offset, rtt: best.rtt }),
+    );
     // Closing the tab (or reloading) is a deliberate leave: the others
     // should not watch a frozen tile for the reconnect grace period. A
     // reload rejoins at once as the same participant with a new session.
@@ -185,6 +198,7 @@ export class Call {
       const res = await joinRoom(this.room, name, password || undefined);
       const t: StoredToken = { token: res.token, participant: res.participant };
       if (password) t.password = password;
+      if (res.map) t.map = res.map;
       saveToken(this.room, t);
       this.token = t;
       this.iceServers = res.iceServers ?? [];
@@ -487,6 +501,11 @@ export class Call {
     return this.token?.token ?? null;
   }
 
+  /** The map tiles this server configured (join response), or null if it named none we can use. */
+  mapConfig(): MapConfig | null {
+    return mapConfigOf(this.token?.map);
+  }
+
   selfName(): string {
     const st = this.store.state.peek();
     return st.participants.find((p) => p.id === st.selfId)?.name ?? this.wantName;
@@ -498,6 +517,7 @@ export class Call {
     if (current === 'removed' || current === 'replaced' || current === 'left') return;
     if (phase === 'removed' && this.token) markRemoved(this.room, this.token.participant.id);
     this.socket.close();
+    this.clock.stop();
     this.share.socket.down(true);
     this.mesh.peek()?.closeAll();
     this.media.stopAll();
@@ -511,6 +531,7 @@ export class Call {
   dispose(): void {
     if (this.phase.peek() === 'in-room' || this.phase.peek() === 'joining') this.leave();
     this.socket.close();
+    this.clock.stop();
     this.mesh.peek()?.closeAll();
     this.media.dispose();
     for (const d of this.disposers) d();

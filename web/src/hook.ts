@@ -15,6 +15,20 @@ export interface TestHook {
   slidesRenderedAt: { page: number; at: number }[];
   /** Shared page changes this page made: `{page, at}`, at the click. */
   slidesChangedAt: { page: number; at: number }[];
+  /** Per whiteboard (element id, or `<slides id>-ink` for drawings over slides): the ids of the strokes last drawn, in order. */
+  boardStrokes: Record<string, string[]>;
+  /** The estimated server clock: `offset` = server − local ms, `rtt` of the trusted reading. */
+  serverClock: { offset: number; rtt: number } | null;
+  /** The focused video's sync loop (null when no video is shown). */
+  video: VideoHook | null;
+}
+
+export interface VideoHook {
+  /** Where shared playback is now (seconds), by this page's clock estimate. */
+  expected(): number | null;
+  /** Seeks the loop made to catch up, and ticks it spent nudging the rate. */
+  seeks: number;
+  nudges: number;
 }
 
 declare global {
@@ -31,6 +45,9 @@ export const hook: TestHook = {
   wsState: 'closed',
   slidesRenderedAt: [],
   slidesChangedAt: [],
+  boardStrokes: {},
+  serverClock: null,
+  video: null,
 };
 
 /** Wall-clock milliseconds comparable across pages of one machine. */

@@ -60,6 +60,7 @@ export type ServerMessage =
   | { rc: 'reaction'; from: string; emoji: string }
   | ({ rc: 'room' } & RoomInfo)
   | { rc: 'mute-request'; by: string; kind: 'mic' | 'cam' }
+  | { rc: 'time'; id?: number | string; now: number }
   | { rc: 'removed'; by: string }
   | { rc: 'replaced' };
 
@@ -79,6 +80,7 @@ export interface SignalData {
 export type ClientMessage =
   | { rc: 'join'; session: string; media: MediaState; password?: string }
   | { rc: 'leave' }
+  | { rc: 'time' }
   | ({ rc: 'media' } & MediaState)
   | { rc: 'name'; name: string }
   | { rc: 'hand'; up: boolean }

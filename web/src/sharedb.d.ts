@@ -13,6 +13,7 @@ declare module 'sharedb/lib/client' {
     oi?: unknown;
     od?: unknown;
     na?: number;
+    lm?: number;
   }
   export interface OtType {
     name: string;
@@ -35,7 +36,7 @@ declare module 'sharedb/lib/client' {
     hasPending(): boolean;
     whenNothingPending(cb: () => void): void;
     destroy(cb?: Callback): void;
-    on(ev: 'op' | 'before op', fn: (op: Json0Component[], source: unknown) => void): void;
+    on(ev: 'op' | 'before op' | 'op batch', fn: (op: Json0Component[], source: unknown) => void): void;
     on(ev: 'load' | 'create' | 'del' | 'no write pending' | 'nothing pending', fn: () => void): void;
     on(ev: 'error', fn: (err: ShareError) => void): void;
     off(ev: string, fn: (...args: never[]) => void): void;

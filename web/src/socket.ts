@@ -222,7 +222,7 @@ export class RoomSocket {
     }
     const m = msg as ServerMessage;
     const id = 'id' in m ? m.id : undefined;
-    if ((m.rc === 'joined' || m.rc === 'ok' || m.rc === 'error') && typeof id === 'number') {
+    if ((m.rc === 'joined' || m.rc === 'ok' || m.rc === 'error' || m.rc === 'time') && typeof id === 'number') {
       const p = this.pending.get(id);
       if (p) {
         this.pending.delete(id);

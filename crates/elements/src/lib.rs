@@ -350,15 +350,21 @@ fn whiteboard(m: &Map<String, Value>, t: Option<&Touched>) -> Result<(), SchemaE
     Ok(())
 }
 
-/// `{"id","by","tool","color","width","points":[[x,y],…],"text"?}` with
-/// coordinates as ratios of the board.
+/// `{"id","by","tool","color","width","points":[[x,y],…],"text"?,"page"?}`
+/// with coordinates as ratios of the board; `page` is the slide a stroke
+/// was drawn on when the board is `over` a slides element.
 fn stroke(v: &Value) -> Result<(), SchemaError> {
     let s = object(v, "a stroke")?;
     only_keys(
         s,
-        &["id", "by", "tool", "color", "width", "points", "text"],
+        &[
+            "id", "by", "tool", "color", "width", "points", "text", "page",
+        ],
         "a stroke",
     )?;
+    if s.contains_key("page") {
+        integer(s, "page", 1, MAX_PAGES)?;
+    }
     id(s.get("id"), "id")?;
     string(s, "by", 128)?;
     let tool = s.get("tool").and_then(Value::as_str).unwrap_or_default();
@@ -475,6 +481,30 @@ mod tests {
             check(ELEMENTS, "r:w", Some(&board), None).is_err(),
             "create checks all"
         );
+    }
+
+    #[test]
+    fn strokes_may_name_a_slide_page() {
+        let mut s = json!({"id": "s1", "by": "p1", "tool": "line", "color": "#00ff00", "width": 4, "points": [[0.1, 0.2], [0.9, 0.8]], "page": 3});
+        let board = |s: &Value| json!({"kind": "whiteboard", "title": "Deck · drawings", "over": "a1b2c3", "strokes": [s]});
+        let o = op(json!([{"p": ["strokes", 0], "li": s.clone()}]));
+        assert_eq!(
+            check(ELEMENTS, "r:a1b2c3-ink", Some(&board(&s)), Some(&o)),
+            Ok(())
+        );
+        for bad in [
+            json!(0),
+            json!(2.5),
+            json!("3"),
+            json!(null),
+            json!(MAX_PAGES + 1),
+        ] {
+            s["page"] = bad.clone();
+            assert!(
+                check(ELEMENTS, "r:a1b2c3-ink", Some(&board(&s)), Some(&o)).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -1,53 +1,249 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Call } from '../call';
 import { caretBox } from '../elements/caret';
-import { elementDocId, type ElementRef, type NotesData } from '../elements/store';
+import { newMap } from '../elements/map';
+import { dropIndex, elementDocId, MAX_TITLE, type ElementRef, type NotesData } from '../elements/store';
 import { diffOps, transformCaret } from '../elements/textops';
 import type { CaretPresence } from '../sync';
+import { MapElement } from './MapElement';
 import { Slides, SlidesUpload } from './Slides';
+import { VideoAdd, VideoElement } from './VideoElement';
+import { newWhiteboard } from '../elements/whiteboard';
+import { Whiteboard } from './Whiteboard';
+import { KindIcon } from './KindIcon';
 
-/** The strip of elements: focus one by clicking it, add notes, remove. */
+export { KindIcon } from './KindIcon';
+
+/**
+ * One "+ Kind" button of the strip, `data-testid="elements-add-<kind>"`.
+ * Narrow screens show only its icon (the label stays for screen readers).
+ */
+export function AddButton(props: { kind: string; label: string; onClick: () => void; disabled?: boolean; title?: string }) {
+  return (
+    <button
+      type="button"
+      class="element-add"
+      data-testid={`elements-add-${props.kind}`}
+      title={props.title ?? `Add ${props.label.toLowerCase()} for everyone`}
+      disabled={props.disabled}
+      onClick={props.onClick}
+    >
+      + <KindIcon kind={props.kind} /> <span class="element-add-label">{props.label}</span>
+    </button>
+  );
+}
+
+const DRAG_TYPE = 'application/x-tertulia-element';
+
+/**
+ * The strip of elements. A click on a chip focuses it for everyone (a
+ * click on the focused one unfocuses it). Chips are reordered by dragging
+ * them or with their ⋯ tools (move left, move right, rename, which
+ * keyboards reach too); a double click or F2 on a chip renames it; ×
+ * removes it. The add buttons follow the chips: each kind adds its own
+ * there (`AddButton`, or a component of its own like `SlidesUpload`).
+ */
 export function ElementsBar({ call }: { call: Call }) {
   const layout = call.elements.layout.value;
+  const [tools, setTools] = useState<string | null>(null);
+  const [renaming, setRenaming] = useState<string | null>(null);
+  const [drag, setDrag] = useState<{ id: string; over: string | null; after: boolean } | null>(null);
+  // The element being renamed, for handlers that may run after Escape cancelled it.
+  const renamingRef = useRef<string | null>(null);
+  // A button to give the keyboard focus back to once the strip re-rendered.
+  const refocus = useRef<{ id: string; testid: string } | null>(null);
+  const barRef = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    const r = refocus.current;
+    if (!r) return;
+    refocus.current = null;
+    const chip = barRef.current?.querySelector(`.element-chip[data-element-id="${CSS.escape(r.id)}"]`);
+    const target =
+      chip?.querySelector<HTMLElement>(`[data-testid="${r.testid}"]:not(:disabled)`) ?? chip?.querySelector<HTMLElement>('[data-testid="element-tab"]');
+    if (target && document.activeElement !== target) target.focus();
+  });
+
   if (!layout) return null;
+  const n = layout.elements.length;
+
   const remove = (el: ElementRef) => {
     if (window.confirm(`Remove “${el.title}” for everyone?`)) call.elements.remove(el.id);
   };
+  const move = (el: ElementRef, to: number, testid: string) => {
+    refocus.current = { id: el.id, testid };
+    call.elements.move(el.id, to);
+  };
+  const startRename = (el: ElementRef) => {
+    renamingRef.current = el.id;
+    setRenaming(el.id);
+  };
+  const endRename = (id: string, value: string | null) => {
+    if (renamingRef.current !== id) return;
+    renamingRef.current = null;
+    setRenaming(null);
+    refocus.current = { id, testid: 'element-tab' };
+    if (value !== null) call.elements.rename(id, value);
+  };
+  const dropAfter = (e: DragEvent) => {
+    const r = (e.currentTarget as HTMLElement).getBoundingClientRect();
+    return e.clientX > r.left + r.width / 2;
+  };
+
   return (
-    <div class="elements-bar" role="toolbar" aria-label="Shared elements">
-      {layout.elements.map((el) => {
-        const focused = layout.focus === el.id;
-        return (
-          <div key={el.id} class={`element-chip${focused ? ' focused' : ''}`}>
-            <button
-              type="button"
-              class="element-tab"
-              data-testid="element-tab"
-              data-element-id={el.id}
-              data-kind={el.kind}
-              aria-pressed={focused ? 'true' : 'false'}
-              title={focused ? 'Back to the videos' : `Show ${el.title}`}
-              onClick={() => call.elements.focus(focused ? null : el.id)}
-            >
-              <span aria-hidden="true">{el.kind === 'slides' ? '🖼️' : '📝'}</span> {el.title}
-            </button>
-            <button
-              type="button"
-              class="element-remove"
-              data-testid="element-remove"
-              data-element-id={el.id}
-              aria-label={`Remove ${el.title}`}
-              onClick={() => remove(el)}
-            >
-              ×
-            </button>
-          </div>
-        );
-      })}
-      <button type="button" class="element-add" data-testid="elements-add-notes" onClick={() => call.elements.addNotes()}>
-        + Notes
-      </button>
-      <SlidesUpload call={call} />
+    <div class="elements-bar" role="toolbar" aria-label="Shared elements" ref={barRef}>
+      {n > 0 && (
+        <div class="element-chips">
+          {layout.elements.map((el, i) => {
+            const focused = layout.focus === el.id;
+            const open = tools === el.id;
+            const drop = drag && drag.over === el.id && drag.id !== el.id ? (drag.after ? ' drop-after' : ' drop-before') : '';
+            return (
+              <div
+                key={el.id}
+                class={`element-chip${focused ? ' focused' : ''}${drag?.id === el.id ? ' dragging' : ''}${drop}`}
+                data-element-id={el.id}
+                draggable={renaming !== el.id}
+                onDragStart={(e) => {
+                  e.dataTransfer?.setData(DRAG_TYPE, el.id);
+                  if (e.dataTransfer) e.dataTransfer.effectAllowed = 'move';
+                  setDrag({ id: el.id, over: null, after: false });
+                }}
+                onDragOver={(e) => {
+                  if (!drag) return;
+                  e.preventDefault();
+                  const after = dropAfter(e);
+                  if (drag.over !== el.id || drag.after !== after) setDrag({ ...drag, over: el.id, after });
+                }}
+                onDrop={(e) => {
+                  if (!drag) return;
+                  e.preventDefault();
+                  // Indexes as they are now: someone else may have moved things meanwhile.
+                  const from = layout.elements.findIndex((x) => x.id === drag.id);
+                  if (from >= 0) call.elements.move(drag.id, dropIndex(from, i, dropAfter(e)));
+                  setDrag(null);
+                }}
+                onDragEnd={() => setDrag(null)}
+                onKeyDown={(e) => {
+                  if (e.key === 'Escape' && open) setTools(null);
+                }}
+              >
+                {renaming === el.id ? (
+                  <input
+                    class="element-rename-input"
+                    data-testid="element-rename-input"
+                    data-element-id={el.id}
+                    aria-label={`New title for ${el.title}`}
+                    defaultValue={el.title}
+                    maxLength={MAX_TITLE}
+                    ref={(input) => {
+                      if (input && document.activeElement !== input) {
+                        input.focus();
+                        input.select();
+                      }
+                    }}
+                    onKeyDown={(e) => {
+                      if (e.key === 'Enter') endRename(el.id, e.currentTarget.value);
+                      else if (e.key === 'Escape') endRename(el.id, null);
+                    }}
+                    onBlur={(e) => endRename(el.id, e.currentTarget.value)}
+                  />
+                ) : (
+                  <button
+                    type="button"
+                    class="element-tab"
+                    data-testid="element-tab"
+                    data-element-id={el.id}
+                    data-kind={el.kind}
+                    aria-pressed={focused ? 'true' : 'false'}
+                    title={`${focused ? 'Back to the videos' : `Show ${el.title}`} (double-click or F2 to rename, drag to move)`}
+                    // The second click of a double click (which renames) does not toggle again.
+                    onClick={(e) => e.detail < 2 && call.elements.focus(focused ? null : el.id)}
+                    onDblClick={() => startRename(el)}
+                    onKeyDown={(e) => {
+                      if (e.key === 'F2') startRename(el);
+                    }}
+                  >
+                    <KindIcon kind={el.kind} /> {el.title}
+                  </button>
+                )}
+                <button
+                  type="button"
+                  class="element-tool"
+                  data-testid="element-menu"
+                  data-element-id={el.id}
+                  aria-expanded={open ? 'true' : 'false'}
+                  aria-label={`Move or rename ${el.title}`}
+                  title="Move or rename"
+                  onClick={() => setTools(open ? null : el.id)}
+                >
+                  ⋯
+                </button>
+                {open && (
+                  <>
+                    <button
+                      type="button"
+                      class="element-tool"
+                      data-testid="element-move-left"
+                      data-element-id={el.id}
+                      aria-label={`Move ${el.title} left`}
+                      title="Move left"
+                      disabled={i === 0}
+                      onClick={() => move(el, i - 1, 'element-move-left')}
+                    >
+                      ‹
+                    </button>
+                    <button
+                      type="button"
+                      class="element-tool"
+                      data-testid="element-rename"
+                      data-element-id={el.id}
+                      aria-label={`Rename ${el.title}`}
+                      title="Rename"
+                      onClick={() => startRename(el)}
+                    >
+                      ✎
+                    </button>
+                    <button
+                      type="button"
+                      class="element-tool"
+                      data-testid="element-move-right"
+                      data-element-id={el.id}
+                      aria-label={`Move ${el.title} right`}
+                      title="Move right"
+                      disabled={i === n - 1}
+                      onClick={() => move(el, i + 1, 'element-move-right')}
+                    >
+                      ›
+                    </button>
+                  </>
+                )}
+                <button
+                  type="button"
+                  class="element-remove"
+                  data-testid="element-remove"
+                  data-element-id={el.id}
+                  aria-label={`Remove ${el.title}`}
+                  onClick={() => remove(el)}
+                >
+                  ×
+                </button>
+              </div>
+            );
+          })}
+        </div>
+      )}
+      <div class="element-adds">
+        <AddButton kind="notes" label="Notes" onClick={() => call.elements.addNotes()} />
+        <SlidesUpload call={call} />
+        <VideoAdd call={call} />
+        <AddButton
+          kind="whiteboard"
+          label="Whiteboard"
+          onClick={() => void call.elements.addElement({ ...newWhiteboard(call.elements.nextTitle('whiteboard', 'Whiteboard')) }).catch(() => {})}
+        />
+        <AddButton kind="map" label="Map" onClick={() => void call.elements.addElement({ ...newMap(call.elements.nextTitle('map', 'Map')) }).catch(() => {})} />
+      </div>
     </div>
   );
 }
@@ -63,6 +259,12 @@ export function FocusedElement({ call }: { call: Call }) {
         <Notes key={el.id} call={call} el={el} />
       ) : el.kind === 'slides' ? (
         <Slides key={el.id} call={call} el={el} />
+      ) : el.kind === 'video' ? (
+        <VideoElement key={el.id} call={call} el={el} />
+      ) : el.kind === 'map' ? (
+        <MapElement key={el.id} call={call} el={el} />
+      ) : el.kind === 'whiteboard' ? (
+        <Whiteboard key={el.id} call={call} el={el} />
       ) : (
         <p class="muted-text">This element cannot be shown here yet.</p>
       )}

@@ -1,9 +1,32 @@
 import type { PDFDocumentProxy, RenderTask } from 'pdfjs-dist';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import type { Json0Component } from 'sharedb/lib/client';
 import type { Call } from '../call';
-import { elementDocId, type ElementRef } from '../elements/store';
-import { clampInt, clampNum, isSha, loadPdf, titleOf, uploadFile, UploadError, waitConversion, type SlidesData } from '../elements/slides';
+import { elementDocId, watchDoc, type ElementRef } from '../elements/store';
+import {
+  clampInt,
+  clampNum,
+  isSha,
+  loadPdf,
+  MAX_ZOOM,
+  MIN_ZOOM,
+  pageGeom,
+  panBy,
+  renderRect,
+  titleOf,
+  uploadFile,
+  UploadError,
+  waitConversion,
+  zoomAt,
+  type PageGeom,
+  type Size,
+  type SlidesData,
+  type ZoomPan,
+} from '../elements/slides';
+import { COLORS } from '../elements/whiteboard';
 import { hook, nowAbs } from '../hook';
+import { KindIcon } from './KindIcon';
+import { BoardLayer, BoardTools, DEFAULT_TOOLS, undoKeys, useBoard, type ToolState } from './Whiteboard';
 
 type UploadState =
   | { phase: 'idle' }
@@ -52,7 +75,7 @@ export function SlidesUpload({ call }: { call: Call }) {
   return (
     <span class="slides-upload">
       <label class={`element-add${busy ? ' disabled' : ''}`} title="Upload a PDF (or PPTX, ODP, DOCX, ODT) to show as slides">
-        + Slides
+        + <KindIcon kind="slides" /> <span class="element-add-label">Slides</span>
         <input
           type="file"
           class="visually-hidden"
@@ -114,13 +137,19 @@ function viewOf(d: Partial<SlidesData> | null | undefined, realPages: number | n
     blob: isSha(d.blob) ? d.blob : null,
     pages,
     page: clampInt(d.page, 1, pages, 1),
-    zoom: clampNum(d.zoom, 1, 8, 1),
+    zoom: clampNum(d.zoom, MIN_ZOOM, MAX_ZOOM, 1),
     pan: [clampNum(pan[0], 0, 1, 0.5), clampNum(pan[1], 0, 1, 0.5)],
   };
 }
 
-// Canvases are capped at this many pixels, whatever the zoom.
+// A rendered bitmap never exceeds this many pixels, whatever the screen.
 const MAX_PIXELS = 16_000_000;
+const ZOOM_STEP = 1.25;
+// While zooming or panning, the page is re-rendered sharp at most this often;
+// in between, the last bitmap is stretched and moved by CSS.
+const RERENDER_MS = 120;
+
+type Rendered = { page: number; x0: number; y0: number; x1: number; y1: number };
 
 export function Slides({ call, el }: { call: Call; el: ElementRef }) {
   const stageRef = useRef<HTMLDivElement>(null);
@@ -130,34 +159,35 @@ export function Slides({ call, el }: { call: Call; el: ElementRef }) {
   const [pdfError, setPdfError] = useState<string | null>(null);
   const [follow, setFollow] = useState(true);
   const [localPage, setLocalPage] = useState(1);
-  const [size, setSize] = useState<{ w: number; h: number }>({ w: 0, h: 0 });
-  const [geom, setGeom] = useState<{ dx: number; dy: number; w: number; h: number } | null>(null);
+  const [localZoom, setLocalZoom] = useState<ZoomPan>({ zoom: 1, pan: [0.5, 0.5] });
+  const [size, setSize] = useState<Size>({ w: 0, h: 0 });
+  // The shown page's size at scale 1 (PDF units), known once it rendered.
+  const [base, setBase] = useState<(Size & { page: number }) | null>(null);
   const [pointers, setPointers] = useState<RemotePointer[]>([]);
+  const [draw, setDraw] = useState(false);
+  const [tools, setTools] = useState<ToolState>({ ...DEFAULT_TOOLS, color: COLORS[1] });
+  const [panning, setPanning] = useState(false);
   const pointerRef = useRef<((v: PointerPresence | null) => void) | null>(null);
   const docRef = useRef<ReturnType<typeof call.share.connection.get<SlidesData>> | null>(null);
+  // Drawings over the deck: a whiteboard of their own, made on first use.
+  const ink = useBoard(call, `${el.id}-ink`);
 
   const view = viewOf(data, pdf ? pdf.numPages : null);
   const shown = follow ? view.page : clampInt(localPage, 1, view.pages, 1);
+  const zp: ZoomPan = follow ? { zoom: view.zoom, pan: view.pan } : localZoom;
+  const geom = base && size.w > 1 && size.h > 1 ? pageGeom(base, size, zp.zoom, zp.pan) : null;
+  // The zoom and pan as of the latest gesture step, read by the next one
+  // before a re-render (several pointer events can arrive in one frame).
+  const zpNow = useRef(zp);
+  zpNow.current = zp;
 
   // The element document.
   useEffect(() => {
     const doc = call.share.connection.get<SlidesData>('elements', elementDocId(call.room, el.id));
     docRef.current = doc;
-    const update = () => setData(doc.type && doc.data ? { ...doc.data } : null);
-    doc.on('op', update);
-    doc.on('load', update);
-    doc.on('create', update);
-    doc.on('del', update);
-    doc.subscribe((err) => {
-      if (err) console.warn(`slides: subscribe: ${err.code} ${err.message}`);
-      update();
-    });
+    const unwatch = watchDoc(doc, 'slides', () => setData(doc.type && doc.data ? { ...doc.data } : null));
     return () => {
-      doc.off('op', update);
-      doc.off('load', update);
-      doc.off('create', update);
-      doc.off('del', update);
-      doc.unsubscribe();
+      unwatch();
       docRef.current = null;
     };
   }, [call, el.id]);
@@ -233,55 +263,98 @@ export function Slides({ call, el }: { call: Call; el: ElementRef }) {
     return () => ro.disconnect();
   }, []);
 
-  // Rendering the shown page.
+  // Rendering. Only the part of the page in view (and a margin) is rendered,
+  // at the device's resolution for the current zoom: sharp at any zoom, and
+  // the bitmap stays about the size of the stage.
   const task = useRef<RenderTask | null>(null);
   const seq = useRef(0);
-  useEffect(() => {
+  const rendered = useRef<Rendered | null>(null);
+  const want = useRef({ pdf, page: shown, size, zp });
+  want.current = { pdf, page: shown, size, zp };
+  const geomRef = useRef(geom);
+  geomRef.current = geom;
+
+  /** Puts the last bitmap where its part of the page is now (stretched by CSS until the next render). */
+  const place = (g: PageGeom | null = geomRef.current) => {
+    const c = canvasRef.current;
+    const r = rendered.current;
+    if (!c || !r || !g) return;
+    c.style.left = `${g.dx + r.x0 * g.w}px`;
+    c.style.top = `${g.dy + r.y0 * g.h}px`;
+    c.style.width = `${(r.x1 - r.x0) * g.w}px`;
+    c.style.height = `${(r.y1 - r.y0) * g.h}px`;
+  };
+  useLayoutEffect(() => place());
+
+  const renderNow = async () => {
+    const { pdf, page, size, zp } = want.current;
     const canvas = canvasRef.current;
     if (!pdf || !canvas || size.w < 2 || size.h < 2) return;
     const n = ++seq.current;
-    const page = shown;
-    const { zoom, pan } = view;
-    void (async () => {
-      const p = await pdf.getPage(page);
-      if (n !== seq.current) return;
-      const base = p.getViewport({ scale: 1 });
-      const fit = Math.min(size.w / base.width, size.h / base.height);
-      const dpr = Math.min(window.devicePixelRatio || 1, 3);
-      let scale = fit * zoom * dpr;
-      const px = base.width * base.height * scale * scale;
-      if (px > MAX_PIXELS) scale *= Math.sqrt(MAX_PIXELS / px);
-      const vp = p.getViewport({ scale });
-      // Render off-screen, then swap in one go: no blank frame between pages.
-      const off = document.createElement('canvas');
-      off.width = Math.max(1, Math.floor(vp.width));
-      off.height = Math.max(1, Math.floor(vp.height));
-      task.current?.cancel();
-      const t = p.render({ canvas: off, canvasContext: off.getContext('2d')!, viewport: vp });
-      task.current = t;
-      try {
-        await t.promise;
-      } catch {
-        return; // cancelled by a newer page
-      }
-      if (n !== seq.current) return;
-      const cssW = (base.width * fit * zoom) | 0;
-      const cssH = (base.height * fit * zoom) | 0;
-      canvas.width = off.width;
-      canvas.height = off.height;
-      canvas.getContext('2d')!.drawImage(off, 0, 0);
-      canvas.style.width = `${cssW}px`;
-      canvas.style.height = `${cssH}px`;
-      // Zoomed: the pan ratios pick which part of the page is in view.
-      const dx = cssW > size.w ? -(cssW - size.w) * pan[0] : (size.w - cssW) / 2;
-      const dy = cssH > size.h ? -(cssH - size.h) * pan[1] : (size.h - cssH) / 2;
-      canvas.style.transform = `translate(${dx | 0}px, ${dy | 0}px)`;
-      setGeom({ dx: dx | 0, dy: dy | 0, w: cssW, h: cssH });
-      canvas.dataset.page = String(page);
-      hook.slidesRenderedAt.push({ page, at: nowAbs() });
-      if (hook.slidesRenderedAt.length > 1000) hook.slidesRenderedAt.splice(0, 500);
-    })().catch((e: unknown) => console.warn(`slides: render: ${e instanceof Error ? e.message : String(e)}`));
-  }, [pdf, shown, size.w, size.h, view.zoom, view.pan[0], view.pan[1]]);
+    const p = await pdf.getPage(page);
+    if (n !== seq.current) return;
+    const unit = p.getViewport({ scale: 1 });
+    const b = { w: unit.width, h: unit.height };
+    const g = pageGeom(b, size, zp.zoom, zp.pan);
+    const r = renderRect(g, size, zp.zoom > 1 ? 0.25 : 0);
+    const cssW = (r.x1 - r.x0) * g.w;
+    const cssH = (r.y1 - r.y0) * g.h;
+    if (cssW < 1 || cssH < 1) return;
+    let dpr = Math.min(window.devicePixelRatio || 1, 3);
+    if (cssW * cssH * dpr * dpr > MAX_PIXELS) dpr = Math.sqrt(MAX_PIXELS / (cssW * cssH));
+    const vp = p.getViewport({ scale: (g.w / b.w) * dpr });
+    // Render off-screen, then swap in one go: no blank frame between pages.
+    const off = document.createElement('canvas');
+    off.width = Math.max(1, Math.ceil(cssW * dpr));
+    off.height = Math.max(1, Math.ceil(cssH * dpr));
+    task.current?.cancel();
+    const t = p.render({
+      canvas: off,
+      canvasContext: off.getContext('2d')!,
+      viewport: vp,
+      transform: [1, 0, 0, 1, -r.x0 * g.w * dpr, -r.y0 * g.h * dpr],
+    });
+    task.current = t;
+    try {
+      await t.promise;
+    } catch {
+      return; // cancelled by a newer render
+    }
+    if (n !== seq.current) return;
+    canvas.width = off.width;
+    canvas.height = off.height;
+    canvas.getContext('2d')!.drawImage(off, 0, 0);
+    rendered.current = { page, ...r };
+    place(g);
+    setBase((prev) => (prev && prev.page === page && prev.w === b.w && prev.h === b.h ? prev : { page, ...b }));
+    canvas.dataset.page = String(page);
+    canvas.dataset.zoom = String(zp.zoom);
+    hook.slidesRenderedAt.push({ page, at: nowAbs() });
+    if (hook.slidesRenderedAt.length > 1000) hook.slidesRenderedAt.splice(0, 500);
+  };
+  const timer = useRef(0);
+  const lastKey = useRef('');
+  const renderSoon = (urgent: boolean) => {
+    const run = () => void renderNow().catch((e: unknown) => console.warn(`slides: render: ${e instanceof Error ? e.message : String(e)}`));
+    if (urgent) {
+      clearTimeout(timer.current);
+      timer.current = 0;
+      run();
+    } else if (!timer.current) {
+      timer.current = window.setTimeout(() => {
+        timer.current = 0;
+        run();
+      }, RERENDER_MS);
+    }
+  };
+  useEffect(() => {
+    if (!pdf) return;
+    // A new page or stage size renders at once; zoom and pan steps are throttled.
+    const key = `${view.blob}|${shown}|${size.w}x${size.h}`;
+    renderSoon(key !== lastKey.current);
+    lastKey.current = key;
+  }, [pdf, shown, size.w, size.h, zp.zoom, zp.pan[0], zp.pan[1]]);
+  useEffect(() => () => clearTimeout(timer.current), []);
 
   const go = (target: number) => {
     const page = clampInt(target, 1, view.pages, 1);
@@ -295,18 +368,121 @@ export function Slides({ call, el }: { call: Call; el: ElementRef }) {
     doc.submitOp([{ p: ['page'], od: cur, oi: page }], { source: 'local' }, (err) => err && console.warn(`slides: op refused: ${err.code}`));
   };
 
+  /** Zoom and pan: for everyone while following (one op; the later one wins), else for us alone. */
+  const applyZoom = (next: ZoomPan) => {
+    zpNow.current = next;
+    if (!follow) return setLocalZoom(next);
+    const doc = docRef.current;
+    if (!doc || !doc.type || !doc.data) return;
+    const d = doc.data;
+    const ops: Json0Component[] = [];
+    if (d.zoom !== next.zoom) ops.push({ p: ['zoom'], od: d.zoom, oi: next.zoom });
+    if (!Array.isArray(d.pan) || d.pan[0] !== next.pan[0] || d.pan[1] !== next.pan[1]) ops.push({ p: ['pan'], od: d.pan, oi: next.pan });
+    if (ops.length) doc.submitOp(ops, { source: 'local' }, (err) => err && console.warn(`slides: op refused: ${err.code}`));
+  };
+  const zoomTo = (zoom: number, ax = size.w / 2, ay = size.h / 2) => {
+    if (!base) return;
+    applyZoom(zoomAt(base, size, zpNow.current, zoom, ax, ay));
+  };
+  const movePage = (dx: number, dy: number) => {
+    if (!base || zpNow.current.zoom <= 1) return;
+    applyZoom(panBy(base, size, zpNow.current, dx, dy));
+  };
+  const resetZoom = () => applyZoom({ zoom: 1, pan: [0.5, 0.5] });
+
   const onKey = (e: KeyboardEvent) => {
+    if ((e.target as HTMLElement).tagName === 'INPUT') return; // typing on the board
+    if (draw) undoKeys(ink, e);
+    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
     let to: number | null = null;
     if (e.key === 'ArrowRight' || e.key === 'PageDown') to = shown + 1;
     else if (e.key === 'ArrowLeft' || e.key === 'PageUp') to = shown - 1;
     else if (e.key === 'Home') to = 1;
     else if (e.key === 'End') to = view.pages;
-    if (to === null) return;
+    else if (e.key === '+' || e.key === '=') zoomTo(zp.zoom * ZOOM_STEP);
+    else if (e.key === '-') zoomTo(zp.zoom / ZOOM_STEP);
+    else if (e.key === '0') resetZoom();
+    else return;
     e.preventDefault();
-    go(to);
+    if (to !== null) go(to);
+  };
+
+  // Ctrl+wheel (and a trackpad's pinch, which Chrome sends as one) zooms at
+  // the cursor; a plain wheel pans while zoomed. Not passive: it must be able
+  // to stop the page from zooming or scrolling.
+  const wheel = useRef<(e: WheelEvent) => void>(() => {});
+  wheel.current = (e: WheelEvent) => {
+    const stage = stageRef.current;
+    if (!stage) return;
+    const r = stage.getBoundingClientRect();
+    const k = e.deltaMode === 1 ? 16 : e.deltaMode === 2 ? size.h : 1;
+    if (e.ctrlKey || e.metaKey) {
+      e.preventDefault();
+      const dy = Math.max(-100, Math.min(100, e.deltaY * k));
+      zoomTo(zpNow.current.zoom * Math.exp(-dy * 0.0025), e.clientX - r.left, e.clientY - r.top);
+    } else if (zpNow.current.zoom > 1) {
+      e.preventDefault();
+      movePage(-e.deltaX * k, -e.deltaY * k);
+    }
+  };
+  useEffect(() => {
+    const stage = stageRef.current;
+    if (!stage) return;
+    const onWheel = (e: WheelEvent) => wheel.current(e);
+    stage.addEventListener('wheel', onWheel, { passive: false });
+    return () => stage.removeEventListener('wheel', onWheel);
+  }, []);
+
+  // Dragging pans a zoomed page; two fingers pinch-zoom (and pan).
+  const touches = useRef(new Map<number, { x: number; y: number }>());
+  const drag = useRef<{ id: number; x: number; y: number } | null>(null);
+  const pinch = useRef<{ dist: number; x: number; y: number } | null>(null);
+  const stagePoint = (e: PointerEvent) => {
+    const r = stageRef.current!.getBoundingClientRect();
+    return { x: e.clientX - r.left, y: e.clientY - r.top };
+  };
+  const twoFingers = () => {
+    const [a, b] = [...touches.current.values()];
+    return { dist: Math.max(1, Math.hypot(a!.x - b!.x, a!.y - b!.y)), x: (a!.x + b!.x) / 2, y: (a!.y + b!.y) / 2 };
+  };
+  const onPointerDown = (e: PointerEvent) => {
+    if (draw || (e.pointerType === 'mouse' && e.button !== 0)) return;
+    touches.current.set(e.pointerId, stagePoint(e));
+    (e.currentTarget as HTMLElement).setPointerCapture(e.pointerId);
+    if (touches.current.size === 2) {
+      drag.current = null;
+      pinch.current = twoFingers();
+    } else if (touches.current.size === 1 && zpNow.current.zoom > 1) {
+      drag.current = { id: e.pointerId, ...stagePoint(e) };
+      setPanning(true);
+    }
+  };
+  const onPointerEnd = (e: PointerEvent) => {
+    touches.current.delete(e.pointerId);
+    if (drag.current?.id === e.pointerId) drag.current = null;
+    if (touches.current.size < 2) pinch.current = null;
+    if (!drag.current) setPanning(false);
   };
 
   const onPointerMove = (e: PointerEvent) => {
+    if (touches.current.has(e.pointerId)) {
+      const pt = stagePoint(e);
+      touches.current.set(e.pointerId, pt);
+      const pin = pinch.current;
+      if (pin && touches.current.size === 2 && base) {
+        const now = twoFingers();
+        const zoomed = zoomAt(base, size, zpNow.current, zpNow.current.zoom * (now.dist / pin.dist), now.x, now.y);
+        applyZoom(zpNow.current.zoom > 1 || zoomed.zoom > 1 ? panBy(base, size, zoomed, now.x - pin.x, now.y - pin.y) : zoomed);
+        pinch.current = now;
+        return;
+      }
+      const d = drag.current;
+      if (d && d.id === e.pointerId) {
+        movePage(pt.x - d.x, pt.y - d.y);
+        drag.current = { id: d.id, ...pt };
+        return;
+      }
+    }
     if (!follow || !geom || geom.w < 1 || geom.h < 1) return;
     const rect = (e.currentTarget as HTMLElement).getBoundingClientRect();
     const x = (e.clientX - rect.left - geom.dx) / geom.w;
@@ -319,9 +495,16 @@ export function Slides({ call, el }: { call: Call; el: ElementRef }) {
   const toggleFollow = () => {
     if (follow) {
       setLocalPage(view.page);
+      setLocalZoom({ zoom: view.zoom, pan: view.pan });
       setFollow(false);
     } else setFollow(true);
   };
+
+  const toggleDraw = () => {
+    if (!draw) ink.ensure({ kind: 'whiteboard', title: `${el.title.slice(0, 180)} · drawings`, over: el.id, strokes: [] });
+    setDraw(!draw);
+  };
+  const pageHasInk = ink.strokes.value.some((s) => s.page === shown);
 
   return (
     <div class="slides">
@@ -337,6 +520,35 @@ export function Slides({ call, el }: { call: Call; el: ElementRef }) {
           <button type="button" class="btn btn-ghost btn-small" data-testid="slides-next" aria-label="Next page" disabled={shown >= view.pages} onClick={() => go(shown + 1)}>
             ›
           </button>
+          <span class="slides-zoom" role="group" aria-label="Zoom">
+            <button type="button" class="btn btn-ghost btn-small" data-testid="slides-zoom-out" aria-label="Zoom out" disabled={zp.zoom <= MIN_ZOOM} onClick={() => zoomTo(zp.zoom / ZOOM_STEP)}>
+              −
+            </button>
+            <button
+              type="button"
+              class="btn btn-ghost btn-small slides-zoom-level"
+              data-testid="slides-zoom-reset"
+              data-zoom={zp.zoom}
+              data-pan={`${zp.pan[0]},${zp.pan[1]}`}
+              title="Fit the whole page"
+              onClick={resetZoom}
+            >
+              {Math.round(zp.zoom * 100)}%
+            </button>
+            <button type="button" class="btn btn-ghost btn-small" data-testid="slides-zoom-in" aria-label="Zoom in" disabled={zp.zoom >= MAX_ZOOM} onClick={() => zoomTo(zp.zoom * ZOOM_STEP)}>
+              +
+            </button>
+          </span>
+          <button
+            type="button"
+            class="btn btn-ghost btn-small"
+            data-testid="slides-draw"
+            aria-pressed={draw ? 'true' : 'false'}
+            title={draw ? 'Stop drawing (drag pans again)' : 'Draw over the slides, for everyone'}
+            onClick={toggleDraw}
+          >
+            ✏️ {draw ? 'Drawing' : 'Draw'}
+          </button>
           <button
             type="button"
             class="btn btn-ghost btn-small"
@@ -349,26 +561,50 @@ export function Slides({ call, el }: { call: Call; el: ElementRef }) {
           </button>
         </div>
       </div>
+      {draw && (
+        <div class="slides-draw-tools">
+          <BoardTools
+            board={ink}
+            tools={tools}
+            setTools={setTools}
+            clearable={pageHasInk}
+            clearQuestion={`Clear the drawings on page ${shown} for everyone?`}
+            onClear={() => ink.clear((s) => s.page === shown)}
+          />
+        </div>
+      )}
       <div
-        class="slides-stage"
+        class={`slides-stage${zp.zoom > 1 && !draw ? ' zoomed' : ''}${panning ? ' panning' : ''}`}
         ref={stageRef}
         tabIndex={0}
         onKeyDown={onKey}
+        onPointerDown={onPointerDown}
         onPointerMove={onPointerMove}
-        onPointerLeave={onPointerLeave} aria-label={`${el.title}, page ${shown} of ${view.pages}`}>
+        onPointerUp={onPointerEnd}
+        onPointerCancel={onPointerEnd}
+        onPointerLeave={onPointerLeave}
+        aria-label={`${el.title}, page ${shown} of ${view.pages}`}
+      >
         <canvas ref={canvasRef} class="slides-canvas" data-testid="slides-canvas" />
+        {geom && (
+          <BoardLayer
+            board={ink}
+            hookKey={`${el.id}-ink`}
+            testId="slides-ink"
+            frame={{ x: geom.dx, y: geom.dy, w: geom.w, h: geom.h }}
+            width={size.w}
+            height={size.h}
+            page={shown}
+            tools={draw ? tools : null}
+          />
+        )}
         {geom &&
           pointers
             .filter((p) => p.page === shown)
-            .map((p) => (
-              <span
-                key={p.key}
-                class="slides-pointer"
-                data-testid="slides-pointer"
-                data-participant={p.participant}
-                title={p.name}
-                style={{ left: `${geom.dx + p.x * geom.w}px`, top: `${geom.dy + p.y * geom.h}px` }}
-              />
+            .map((p) => ({ p, x: geom.dx + p.x * geom.w, y: geom.dy + p.y * geom.h }))
+            .filter(({ x, y }) => x >= 0 && x <= size.w && y >= 0 && y <= size.h)
+            .map(({ p, x, y }) => (
+              <span key={p.key} class="slides-pointer" data-testid="slides-pointer" data-participant={p.participant} title={p.name} style={{ left: `${x}px`, top: `${y}px` }} />
             ))}
         {!view.ready && <p class="slides-msg muted-text">Loading…</p>}
         {pdfError && <p class="slides-msg muted-text">{pdfError}</p>}

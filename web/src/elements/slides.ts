@@ -135,3 +135,91 @@ export const clampInt = (n: unknown, lo: number, hi: number, dflt: number): numb
   typeof n === 'number' && Number.isFinite(n) ? Math.max(lo, Math.min(hi, Math.round(n))) : dflt;
 export const clampNum = (n: unknown, lo: number, hi: number, dflt: number): number =>
   typeof n === 'number' && Number.isFinite(n) ? Math.max(lo, Math.min(hi, n)) : dflt;
+
+// ---- zoom and pan -----------------------------------------------------------
+// The document's `zoom` is relative to the page fitted to the stage (1 = the
+// whole page) and `pan` is the point of the page (ratios) at the middle of
+// the view, so every screen, whatever its size, shows the same place. A
+// stage of another shape keeps the page from leaving a gap at an edge.
+
+export const MIN_ZOOM = 1;
+export const MAX_ZOOM = 8;
+
+export interface Size {
+  w: number;
+  h: number;
+}
+
+/** Where the page is on the stage, in CSS pixels of the stage. */
+export interface PageGeom {
+  dx: number;
+  dy: number;
+  w: number;
+  h: number;
+}
+
+export interface ZoomPan {
+  zoom: number;
+  pan: [number, number];
+}
+
+const clamp = (n: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, n));
+
+/** One axis: centred while the page is smaller than the stage, else the pan point in the middle, no gap at the edges. */
+function offset(stage: number, len: number, pan: number): number {
+  // Half a pixel of slack: float error must not turn a fitted page into a pannable one.
+  return len <= stage + 0.5 ? (stage - len) / 2 : clamp(stage / 2 - pan * len, stage - len, 0);
+}
+
+/** The page (`base`: its size at scale 1) on a `stage` at `zoom` and `pan`. */
+export function pageGeom(base: Size, stage: Size, zoom: number, pan: readonly [number, number]): PageGeom {
+  const fit = Math.min(stage.w / base.w, stage.h / base.h);
+  const z = clamp(zoom, MIN_ZOOM, MAX_ZOOM);
+  const w = base.w * fit * z;
+  const h = base.h * fit * z;
+  return { dx: offset(stage.w, w, pan[0]), dy: offset(stage.h, h, pan[1]), w, h };
+}
+
+/** The pan that `g` shows: the page point in the middle of the stage, rounded (short ops). */
+export function panOf(g: PageGeom, stage: Size): [number, number] {
+  const r = (n: number) => Math.round(clamp(n, 0, 1) * 10_000) / 10_000;
+  return [r((stage.w / 2 - g.dx) / g.w), r((stage.h / 2 - g.dy) / g.h)];
+}
+
+/** Zooms to `zoom` keeping the page point under (`ax`, `ay`) (stage pixels) where it is. */
+export function zoomAt(base: Size, stage: Size, from: ZoomPan, zoom: number, ax: number, ay: number): ZoomPan {
+  const g = pageGeom(base, stage, from.zoom, from.pan);
+  const rx = (ax - g.dx) / g.w;
+  const ry = (ay - g.dy) / g.h;
+  const z = Math.round(clamp(zoom, MIN_ZOOM, MAX_ZOOM) * 1000) / 1000;
+  const fit = Math.min(stage.w / base.w, stage.h / base.h);
+  const w = base.w * fit * z;
+  const h = base.h * fit * z;
+  // Where the page would be with that point kept still, then clamped like any pan.
+  const pan: [number, number] = [clamp((stage.w / 2 - (ax - rx * w)) / w, 0, 1), clamp((stage.h / 2 - (ay - ry * h)) / h, 0, 1)];
+  return { zoom: z, pan: panOf(pageGeom(base, stage, z, pan), stage) };
+}
+
+/** Moves the page by (`dx`, `dy`) stage pixels (a drag). */
+export function panBy(base: Size, stage: Size, from: ZoomPan, dx: number, dy: number): ZoomPan {
+  const g = pageGeom(base, stage, from.zoom, from.pan);
+  const moved = { ...g, dx: g.dx + dx, dy: g.dy + dy };
+  const pan = panOf(moved, stage);
+  return { zoom: from.zoom, pan: panOf(pageGeom(base, stage, from.zoom, pan), stage) };
+}
+
+/**
+ * The part of the page worth rendering (ratios): what is in view plus a
+ * `margin` (a fraction of the stage) around it, so a small pan shows
+ * rendered page while the next render runs.
+ */
+export function renderRect(g: PageGeom, stage: Size, margin: number): { x0: number; y0: number; x1: number; y1: number } {
+  const mx = margin * stage.w;
+  const my = margin * stage.h;
+  return {
+    x0: clamp((-mx - g.dx) / g.w, 0, 1),
+    y0: clamp((-my - g.dy) / g.h, 0, 1),
+    x1: clamp((stage.w + mx - g.dx) / g.w, 0, 1),
+    y1: clamp((stage.h + my - g.dy) / g.h, 0, 1),
+  };
+}
