@@ -14,7 +14,7 @@ import {
   panBy,
   renderRect,
   titleOf,
-  uploadFile,
+  uploadPicked,
   UploadError,
   waitConversion,
   zoomAt,
@@ -41,15 +41,10 @@ export function SlidesUpload({ call }: { call: Call }) {
   const busy = state.phase === 'uploading' || state.phase === 'converting' || state.phase === 'preparing';
 
   const onFile = async (input: HTMLInputElement) => {
-    const file = input.files?.[0];
-    input.value = '';
-    if (!file) return;
-    const token = call.authToken();
-    if (!token) return setState({ phase: 'error', code: 'not_joined', message: 'Join the room before uploading.' });
-    const name = file.name;
     try {
-      setState({ phase: 'uploading', fraction: 0, name });
-      const res = await uploadFile(call.room, token, file, (fraction) => setState({ phase: 'uploading', fraction, name }));
+      const picked = await uploadPicked(input, call.room, call.authToken(), (name, fraction) => setState({ phase: 'uploading', fraction, name }));
+      if (!picked) return;
+      const { res, name, token } = picked;
       let sha = res.sha256;
       if (res.conversion && typeof res.conversion.url === 'string') {
         setState({ phase: 'converting', name });

@@ -10,7 +10,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Doc } from 'sharedb/lib/client';
 import type { Call } from '../call';
 import { hook } from '../hook';
-import { uploadFile, UploadError } from '../elements/slides';
+import { uploadPicked, UploadError } from '../elements/slides';
 import { elementDocId, watchDoc, type ElementRef } from '../elements/store';
 import {
   durationOp,
@@ -92,15 +92,10 @@ export function VideoAdd({ call }: { call: Call }) {
     call.elements.addElement({ kind: 'video', title, ...data, at: Math.round(call.clock.now()) });
 
   const onFile = async (input: HTMLInputElement) => {
-    const file = input.files?.[0];
-    input.value = '';
-    if (!file) return;
-    const token = call.authToken();
-    if (!token) return setState({ phase: 'error', code: 'not_joined', message: 'Join the room before uploading.' });
-    const name = file.name;
     try {
-      setState({ phase: 'uploading', fraction: 0, name });
-      const res = await uploadFile(call.room, token, file, (fraction) => setState({ phase: 'uploading', fraction, name }));
+      const picked = await uploadPicked(input, call.room, call.authToken(), (name, fraction) => setState({ phase: 'uploading', fraction, name }));
+      if (!picked) return;
+      const { res, name } = picked;
       if (!res.contentType.startsWith('video/')) throw new UploadError('unsupported_type', 'This file is not a video: upload a WebM or MP4 file.');
       setState({ phase: 'checking', name });
       const duration = await probeDuration(`/blobs/${res.sha256}`);

@@ -35,6 +35,28 @@ export class UploadError extends Error {
 const SHA = /^[0-9a-f]{64}$/;
 export const isSha = (s: unknown): s is string => typeof s === 'string' && SHA.test(s);
 
+/**
+ * Uploads the file picked in `input` (cleared, so the same file can be
+ * picked again) to `room`, telling `progress` its name and 0…1. Resolves
+ * with the result and the file's name, or null when nothing was picked;
+ * rejects with an `UploadError` (`not_joined` without a `token`).
+ */
+export async function uploadPicked(
+  input: HTMLInputElement,
+  room: string,
+  token: string | null,
+  progress: (name: string, fraction: number) => void,
+): Promise<{ res: UploadResult; name: string; token: string } | null> {
+  const file = input.files?.[0];
+  input.value = '';
+  if (!file) return null;
+  if (!token) throw new UploadError('not_joined', 'Join the room before uploading.');
+  const name = file.name;
+  progress(name, 0);
+  const res = await uploadFile(room, token, file, (fraction) => progress(name, fraction));
+  return { res, name, token };
+}
+
 /** POSTs `file` to the room's uploads; `progress` gets 0…1. */
 export function uploadFile(room: string, token: string, file: Blob, progress: (f: number) => void): Promise<UploadResult> {
   return new Promise((resolve, reject) => {

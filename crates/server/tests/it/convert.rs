@@ -53,6 +53,14 @@ async fn finished(addr: std::net::SocketAddr, url: &str) -> Value {
     finished_within(addr, url, 200).await
 }
 
+/// The PDF of a finished conversion, served as one.
+async fn converted_pdf(addr: std::net::SocketAddr, done: &Value) -> Reply {
+    assert_eq!(done["state"], "done", "{done}");
+    let pdf = http(addr, "GET", done["pdf"]["url"].as_str().unwrap(), &[], b"").await;
+    assert_eq!(pdf.header("content-type"), Some("application/pdf"));
+    pdf
+}
+
 async fn finished_within(addr: std::net::SocketAddr, url: &str, polls: usize) -> Value {
     for _ in 0..polls {
         let r: Reply = http(addr, "GET", url, &[], b"").await;
@@ -80,17 +88,7 @@ async fn office_documents_become_pdfs() {
     );
     assert_eq!(up["conversion"]["state"], "queued");
     let url = up["conversion"]["url"].as_str().unwrap();
-    let done = finished(running.addr, url).await;
-    assert_eq!(done["state"], "done", "{done}");
-    let pdf = http(
-        running.addr,
-        "GET",
-        done["pdf"]["url"].as_str().unwrap(),
-        &[],
-        b"",
-    )
-    .await;
-    assert_eq!(pdf.header("content-type"), Some("application/pdf"));
+    let pdf = converted_pdf(running.addr, &finished(running.addr, url).await).await;
     assert_eq!(pdf.body, b"%PDF-1.4\nconverted document.pptx\n");
     // The same document again shares the finished job.
     let again = upload(running.addr, "c1").await;
@@ -220,16 +218,7 @@ async fn real_libreoffice_converts_a_document() {
     // LibreOffice's first start takes a few seconds: up to 60 s.
     let url = up["conversion"]["url"].as_str().unwrap();
     let done = finished_within(running.addr, url, 1200).await;
-    assert_eq!(done["state"], "done", "{done}");
-    let pdf = http(
-        running.addr,
-        "GET",
-        done["pdf"]["url"].as_str().unwrap(),
-        &[],
-        b"",
-    )
-    .await;
-    assert_eq!(pdf.header("content-type"), Some("application/pdf"));
+    let pdf = converted_pdf(running.addr, &done).await;
     assert!(pdf.body.starts_with(b"%PDF-"), "a PDF");
     assert!(
         pdf.body
