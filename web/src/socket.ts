@@ -221,8 +221,10 @@ export class RoomSocket {
       return;
     }
     const m = msg as ServerMessage;
+    // The server echoes a request's numeric `id` in its reply, whatever the
+    // reply's kind (`joined`, `ok`, `time`, `error`…); nothing else carries one.
     const id = 'id' in m ? m.id : undefined;
-    if ((m.rc === 'joined' || m.rc === 'ok' || m.rc === 'error' || m.rc === 'time') && typeof id === 'number') {
+    if (typeof id === 'number') {
       const p = this.pending.get(id);
       if (p) {
         this.pending.delete(id);
