@@ -7,21 +7,23 @@
 //! `ON CONFLICT … DO NOTHING | DO UPDATE … WHERE` and `RETURNING`, which
 //! SQLite and PostgreSQL both accept. The one exception is the write batch:
 //! PostgreSQL takes it as a transaction of multi-row inserts, SQLite as one
-//! multi-statement call with the rows as JSON (`SQLITE_WRITE_BATCH`), since
+//! multi-statement call (`sqlite_write_batch_sql`), since
 //! every call to sqlx's SQLite worker thread is a thread round trip.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
-use sqlx::Row;
+use futures_util::TryStreamExt;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::{AssertSqlSafe, Executor, Row, Sqlite};
 
 use crate::model::{ChatMessage, OpRow, SnapshotRow, WriteRow};
 use crate::{StoreError, StoreOptions, StoredOp, StoredSnapshot};
@@ -95,9 +97,14 @@ pub(crate) async fn connect(url: &str, options: &StoreOptions) -> Result<Pools, 
         create_parent_dir(connect.get_filename())?;
         // The writer connects first: switching to WAL needs a lock that
         // concurrent openers cannot wait for politely.
+        // Room for one write-batch text per batch size, besides the rest.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(connect.clone())
+            .connect_with(
+                connect
+                    .clone()
+                    .statement_cache_capacity(options.max_batch.max(1) + 32),
+            )
             .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(readers)
@@ -147,7 +154,7 @@ fn create_parent_dir(file: &Path) -> Result<(), StoreError> {
 /// Row counts of PostgreSQL's multi-row op inserts. A batch is cut greedily
 /// into chunks of these sizes: a few round trips per batch instead of one
 /// per op, and only this many statement texts to prepare per connection.
-/// (SQLite takes a whole batch in one statement, `SQLITE_WRITE_BATCH`.)
+/// SQLite's write batches use the same sizes (`sqlite_write_batch_sql`).
 const CHUNK_SIZES: [usize; 4] = [64, 16, 4, 1];
 
 /// `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING` for each of
@@ -304,7 +311,11 @@ pub(crate) enum BatchError {
 /// Writes `rows` in one transaction. For each row the result says whether it
 /// changed the table: `false` is a taken version for an op, and a snapshot
 /// that was not newer than the stored one.
-pub(crate) async fn write_batch(pool: &Pool, rows: &[&WriteRow]) -> Result<Vec<bool>, BatchError> {
+pub(crate) async fn write_batch(
+    pool: &Pool,
+    sqlite_conn: &mut Option<PoolConnection<Sqlite>>,
+    rows: &[&WriteRow],
+) -> Result<Vec<bool>, BatchError> {
     let mut changed = vec![false; rows.len()];
     // A version taken earlier in the same batch is taken: only the first op
     // with each key is sent, and the database decides whether it is free.
@@ -323,7 +334,7 @@ pub(crate) async fn write_batch(pool: &Pool, rows: &[&WriteRow]) -> Result<Vec<b
     let p = match pool {
         // SQLite: the whole batch in one call to the connection's worker
         // thread (see `SQLITE_WRITE_BATCH`).
-        Pool::Sqlite(p) => return write_batch_sqlite(p, rows, &ops, changed).await,
+        Pool::Sqlite(p) => return write_batch_sqlite(p, sqlite_conn, rows, &ops, changed).await,
         Pool::Postgres(p) => p,
     };
     {
@@ -395,16 +406,43 @@ pub(crate) async fn write_batch(pool: &Pool, rows: &[&WriteRow]) -> Result<Vec<b
 /// ops, the snapshots, the chat messages, commit. sqlx runs SQLite on a
 /// worker thread and every call is a round trip to it (and `BEGIN` and
 /// `COMMIT` are rendezvous), so one call instead of three or more shortens
-/// each group commit, and with it every ack. Each insert takes its rows as
-/// one JSON array through `json_each`, so the text never changes with the
-/// batch's size and stays prepared. The `WHERE true` is what SQLite asks
-/// of an `INSERT … SELECT` with an `ON CONFLICT` clause.
-const SQLITE_WRITE_BATCH: &str = "BEGIN IMMEDIATE; \
-INSERT INTO ops (collection, doc_id, v, src, seq, body, ts) \
- SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 \
- FROM json_each(?) WHERE true \
- ON CONFLICT (collection, doc_id, v) DO NOTHING RETURNING collection, doc_id, v; \
-INSERT INTO snapshots (collection, doc_id, v, doc_type, data) \
+/// each group commit, and with it every ack.
+///
+/// The ops are bound as plain parameters of multi-row inserts, cut like
+/// PostgreSQL's into [`CHUNK_SIZES`]; the text depends only on the number
+/// of ops, so there are at most `max_batch` texts, each prepared once
+/// (the write connection's statement cache holds them all). Ops used to
+/// travel as one JSON array through `json_each`; extracting every field
+/// with `->>` cost more than the inserts themselves. Snapshots and chat
+/// messages, rare next to ops, still do (an empty array costs nothing).
+/// The `WHERE true` is what SQLite asks of an `INSERT … SELECT` with an
+/// `ON CONFLICT` clause.
+fn sqlite_write_batch_sql(ops: usize) -> Arc<str> {
+    static TEXTS: LazyLock<Mutex<HashMap<usize, Arc<str>>>> = LazyLock::new(Default::default);
+    let mut texts = TEXTS.lock().unwrap_or_else(|p| p.into_inner());
+    texts
+        .entry(ops)
+        .or_insert_with(|| {
+            let mut sql = String::from("BEGIN IMMEDIATE; ");
+            let mut rest = ops;
+            while rest > 0 {
+                let size = CHUNK_SIZES[chunk_index(rest)];
+                rest -= size;
+                sql.push_str("INSERT INTO ops (collection, doc_id, v, src, seq, body, ts) VALUES ");
+                for row in 0..size {
+                    sql.push_str(if row == 0 { "" } else { ", " });
+                    sql.push_str("(?, ?, ?, ?, ?, ?, ?)");
+                }
+                sql.push_str(" ON CONFLICT (collection, doc_id, v) DO NOTHING; ");
+            }
+            sql.push_str(SQLITE_WRITE_REST);
+            Arc::from(sql)
+        })
+        .clone()
+}
+
+/// The statements after the ops in [`sqlite_write_batch_sql`].
+const SQLITE_WRITE_REST: &str = "INSERT INTO snapshots (collection, doc_id, v, doc_type, data) \
  SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?) WHERE true \
  ON CONFLICT (collection, doc_id) DO UPDATE \
  SET v = excluded.v, doc_type = excluded.doc_type, data = excluded.data \
@@ -436,22 +474,11 @@ fn rejected_row(error: &sqlx::Error) -> bool {
 
 async fn write_batch_sqlite(
     pool: &SqlitePool,
+    held: &mut Option<PoolConnection<Sqlite>>,
     rows: &[&WriteRow],
     ops: &[(usize, &OpRow)],
     mut changed: Vec<bool>,
 ) -> Result<Vec<bool>, BatchError> {
-    let mut ops_json = JsonRows::default();
-    for (_, op) in ops {
-        ops_json.row(|r| {
-            r.str(&op.collection);
-            r.str(&op.doc_id);
-            r.int(op.v);
-            r.str(&op.src);
-            r.int(op.seq);
-            r.str(&op.body);
-            r.int(op.ts);
-        });
-    }
     let (mut snapshots, mut chats) = (JsonRows::default(), JsonRows::default());
     let (mut first_snapshot, mut first_chat) = (None, None);
     for (index, row) in rows.iter().enumerate() {
@@ -484,19 +511,48 @@ async fn write_batch_sqlite(
         }
     }
 
-    let mut conn = pool.acquire().await.map_err(BatchError::Transaction)?;
-    let result = sqlx::query(SQLITE_WRITE_BATCH)
-        .bind(ops_json.finish())
-        .bind(snapshots.finish())
-        .bind(chats.finish())
-        .fetch_all(&mut *conn)
+    // The writer keeps its one connection between batches: taking it from
+    // the pool each time would cost a ping round trip to the worker thread
+    // and a spawned task to hand it back.
+    let conn = match held {
+        Some(conn) => conn,
+        None => held.insert(pool.acquire().await.map_err(BatchError::Transaction)?),
+    };
+    let mut query = sqlx::query(AssertSqlSafe(sqlite_write_batch_sql(ops.len())));
+    for (_, op) in ops {
+        query = query
+            .bind(op.collection.as_str())
+            .bind(op.doc_id.as_str())
+            .bind(op.v)
+            .bind(op.src.as_str())
+            .bind(op.seq)
+            .bind(op.body.as_str())
+            .bind(op.ts);
+    }
+    let query = query.bind(snapshots.finish()).bind(chats.finish());
+    // One result per statement, in order: BEGIN, the op chunks, the
+    // snapshots, the chat messages, COMMIT. No `RETURNING`: each returned
+    // row would be a message from the worker thread, and usually every op
+    // is stored.
+    let results: Result<Vec<_>, _> = conn
+        .fetch_many(query)
+        .try_filter_map(|step| async move { Ok(step.left()) })
+        .try_collect()
         .await;
-    let inserted = match result {
-        Ok(rows) => rows,
+    let inserted_ops = match results {
+        // Everything between BEGIN and the last three statements.
+        Ok(results) => results
+            .iter()
+            .skip(1)
+            .take(results.len().saturating_sub(4))
+            .map(|r| r.rows_affected())
+            .sum::<u64>(),
         Err(error) => {
             // Leave no transaction open on the connection (a failed
             // statement keeps it open; a failed COMMIT may not).
-            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            if sqlx::query("ROLLBACK").execute(&mut **conn).await.is_err() {
+                *held = None;
+            }
             return Err(if rejected_row(&error) {
                 // A row broke a constraint: nothing was committed, and
                 // committing the writes one by one finds it.
@@ -516,10 +572,29 @@ async fn write_batch_sqlite(
             });
         }
     };
-    mark_stored(&mut changed, ops, &inserted).map_err(|error| BatchError::Statement {
-        index: ops.first().map_or(0, |(i, _)| *i),
-        error,
-    })?;
+    if usize::try_from(inserted_ops).is_ok_and(|n| n == ops.len()) {
+        for (i, _) in ops {
+            changed[*i] = true;
+        }
+        return Ok(changed);
+    }
+    // Some versions were taken (another instance wrote them): an op counts
+    // as stored only where the stored row is this very op. Ops are never
+    // rewritten, so reading after the commit is as good as inside it.
+    for (i, op) in ops {
+        let stored: Option<(String, i64, String)> = sqlx::query_as(
+            "SELECT src, seq, body FROM ops WHERE collection = $1 AND doc_id = $2 AND v = $3",
+        )
+        .bind(op.collection.as_str())
+        .bind(op.doc_id.as_str())
+        .bind(op.v)
+        .fetch_optional(&mut **conn)
+        .await
+        // The batch is committed: not a statement to retry.
+        .map_err(BatchError::Transaction)?;
+        changed[*i] = stored
+            .is_some_and(|(src, seq, body)| src == op.src && seq == op.seq && body == op.body);
+    }
     Ok(changed)
 }
 
