@@ -8,6 +8,11 @@ use anyhow::Context;
 use clap::Parser;
 use loadgen::Config;
 
+// The server's allocator: the load generator allocates for every message it
+// reads, and its CPU is taken from the server it measures.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Simulated ShareDB 7.0.0 clients against a loopback server; reports
 /// committed ops/s, submit→ack and submit→peer latency, and server memory.
 #[derive(Parser, Debug)]

@@ -94,7 +94,7 @@ pub struct Session {
     /// Ops that arrived while no snapshot was in hand (before the subscribe
     /// reply, or during a fetch), with their arrival time; replayed once
     /// the snapshot is in, as ShareDB may deliver them in either order.
-    held: Vec<(u32, OpMessage)>,
+    held: Vec<(u32, OpMessage<'static>)>,
     peers: Option<Arc<PeerMap>>,
     seq_base: u64,
     sent: Vec<Sent>,
@@ -339,12 +339,14 @@ impl Session {
             .push_back(wire::subscribe(&self.collection, &self.doc_id));
     }
 
-    fn is_my_doc(&self, c: &Option<String>, d: &Option<String>) -> bool {
-        c.as_deref() == Some(self.collection.as_str()) && d.as_deref() == Some(self.doc_id.as_str())
+    fn is_my_doc(&self, c: Option<&str>, d: Option<&str>) -> bool {
+        c == Some(self.collection.as_str()) && d == Some(self.doc_id.as_str())
     }
 
     fn on_subscribe(&mut self, reply: DocReply) {
-        if self.phase != Phase::Subscribing || !self.is_my_doc(&reply.c, &reply.d) {
+        if self.phase != Phase::Subscribing
+            || !self.is_my_doc(reply.c.as_deref(), reply.d.as_deref())
+        {
             self.errors.record(ErrorKind::Protocol, || {
                 format!("unexpected subscribe reply {reply:?}")
             });
@@ -380,7 +382,7 @@ impl Session {
     }
 
     fn on_fetch(&mut self, reply: DocReply) {
-        if !self.fetch_pending || !self.is_my_doc(&reply.c, &reply.d) {
+        if !self.fetch_pending || !self.is_my_doc(reply.c.as_deref(), reply.d.as_deref()) {
             self.errors.record(ErrorKind::Protocol, || {
                 format!("unexpected fetch reply {reply:?}")
             });
@@ -410,14 +412,14 @@ impl Session {
         }
     }
 
-    fn on_op(&mut self, now_us: u32, message: OpMessage) {
-        if !self.is_my_doc(&message.c, &message.d) {
+    fn on_op(&mut self, now_us: u32, message: OpMessage<'_>) {
+        if !self.is_my_doc(message.c.as_deref(), message.d.as_deref()) {
             self.errors.record(ErrorKind::Protocol, || {
                 format!("op for another document: {message:?}")
             });
             return;
         }
-        let mine = self.src.is_some() && message.src == self.src;
+        let mine = self.src.is_some() && message.src.as_deref() == self.src.as_deref();
         let inflight_seq = self.inflight.as_ref().map(|i| i.seq);
         if let Some(error) = message.error {
             // Error replies echo the request, which the npm client sends
@@ -454,7 +456,7 @@ impl Session {
         let version = match self.version {
             Some(version) if !self.fetch_pending => version,
             _ if self.held.len() < MAX_HELD => {
-                self.held.push((now_us, message));
+                self.held.push((now_us, message.into_owned()));
                 return;
             }
             _ => {
@@ -521,7 +523,7 @@ impl Session {
         }
     }
 
-    fn on_ack(&mut self, now_us: u32, message: OpMessage) {
+    fn on_ack(&mut self, now_us: u32, message: OpMessage<'_>) {
         // The caller checked that an op is in flight with this seq.
         let Some(inflight) = self.inflight.take() else {
             return;

@@ -4,6 +4,8 @@
 //! tolerant parser for what the server sends back. The only module that
 //! knows the JSON field names.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -132,7 +134,7 @@ fn to_json<T: Serialize>(value: &T) -> String {
 
 /// A message from the server, reduced to what the load generator acts on.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Incoming {
+pub enum Incoming<'a> {
     /// `init`, sent by the server as soon as the socket opens.
     Init(Hello),
     /// The reply to `hs`.
@@ -142,7 +144,7 @@ pub enum Incoming {
     /// The reply to `f`.
     Fetch(DocReply),
     /// An `op` message: an ack, a broadcast op, or an error about a submit.
-    Op(OpMessage),
+    Op(OpMessage<'a>),
     /// Any other action (presence, queries, pong, …), by name.
     Other(String),
 }
@@ -165,6 +167,22 @@ pub struct ServerError {
     pub code: String,
     /// Human-readable text.
     pub message: String,
+}
+
+impl OpMessage<'_> {
+    /// The message with its strings owned, to be kept.
+    pub fn into_owned(self) -> OpMessage<'static> {
+        let own = |s: Option<Cow<'_, str>>| s.map(|s| Cow::Owned(s.into_owned()));
+        OpMessage {
+            c: own(self.c),
+            d: own(self.d),
+            v: self.v,
+            src: own(self.src),
+            seq: self.seq,
+            body: self.body,
+            error: self.error,
+        }
+    }
 }
 
 impl std::fmt::Display for ServerError {
@@ -194,17 +212,19 @@ pub struct Snapshot {
     pub data: Option<Value>,
 }
 
-/// An `op` message.
+/// An `op` message. Its strings borrow from the message text where they
+/// can: a client reads ten of these per op it submits, and allocating them
+/// was a good part of the load generator's own CPU.
 #[derive(Debug, Clone, PartialEq)]
-pub struct OpMessage {
+pub struct OpMessage<'a> {
     /// Collection.
-    pub c: Option<String>,
+    pub c: Option<Cow<'a, str>>,
     /// Document id.
-    pub d: Option<String>,
+    pub d: Option<Cow<'a, str>>,
     /// The version the op was committed at (its base version).
     pub v: Option<u64>,
     /// Id of the submitting connection.
-    pub src: Option<String>,
+    pub src: Option<Cow<'a, str>>,
     /// The submitter's sequence number.
     pub seq: Option<u64>,
     /// What the message carries.
@@ -227,12 +247,16 @@ pub enum OpBody {
 }
 
 #[derive(Deserialize)]
-struct Raw {
-    a: Option<String>,
-    c: Option<String>,
-    d: Option<String>,
+struct Raw<'a> {
+    #[serde(borrow)]
+    a: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    c: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    d: Option<Cow<'a, str>>,
     v: Option<u64>,
-    src: Option<String>,
+    #[serde(borrow)]
+    src: Option<Cow<'a, str>>,
     seq: Option<u64>,
     // Deliberately `Value`: `id` is a string in `hs`/`init` but a number in
     // query replies.
@@ -249,11 +273,11 @@ struct Raw {
 
 /// Parses one text message. Errors only on JSON that is not an object with
 /// fields of the expected types; unknown fields and actions are fine.
-pub fn parse(text: &str) -> Result<Incoming, serde_json::Error> {
+pub fn parse(text: &str) -> Result<Incoming<'_>, serde_json::Error> {
     let raw: Raw = serde_json::from_str(text)?;
     let error = raw.error.as_ref().map(server_error);
     let action = raw.a.unwrap_or_default();
-    Ok(match action.as_str() {
+    Ok(match action.as_ref() {
         "init" => Incoming::Init(hello(&raw.id, raw.protocol, &raw.kind)),
         "hs" => Incoming::Handshake(match error {
             Some(e) => Err(e),
@@ -265,8 +289,8 @@ pub fn parse(text: &str) -> Result<Incoming, serde_json::Error> {
                 None => snapshot(raw.data.as_ref()),
             };
             let reply = DocReply {
-                c: raw.c,
-                d: raw.d,
+                c: raw.c.map(Cow::into_owned),
+                d: raw.d.map(Cow::into_owned),
                 snapshot,
             };
             if action == "s" {
@@ -295,7 +319,7 @@ pub fn parse(text: &str) -> Result<Incoming, serde_json::Error> {
                 error,
             })
         }
-        _ => Incoming::Other(action),
+        _ => Incoming::Other(action.into_owned()),
     })
 }
 
