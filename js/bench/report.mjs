@@ -43,6 +43,14 @@ function median(xs) {
 
 // Per scenario: [label, how to read one report, how to combine repeats,
 // whether higher is better]. Repeats combine by median unless said.
+// The load generator's own CPU per committed op in the measured window: it
+// shares the machine's cores with the server, so what it spends is taken
+// from the server it measures.
+const loadgenCpuPerOp = (r) =>
+  r.loadgen_cpu_s != null && r.ops_per_sec > 0
+    ? Math.round((r.loadgen_cpu_s * 1e6) / (r.ops_per_sec * r.duration_s) * 100) / 100
+    : undefined;
+
 const METRICS = {
   throughput: {
     title: (r, n) =>
@@ -55,6 +63,7 @@ const METRICS = {
       ['submit→peer p50 ms', (r) => r.broadcast_latency.p50_ms, median, false],
       ['submit→peer p99 ms', (r) => r.broadcast_latency.p99_ms, median, false],
       ['server CPU µs/op', (r) => r.server?.cpu_us_per_op, median, false],
+      ['loadgen CPU µs/op', loadgenCpuPerOp, median, false],
       ['server RSS MiB (end)', (r) => mib(r.server?.rss_kib), median, false],
       ['errors (all runs)', (r) => r.errors, sum, false],
       ['missing broadcasts (all runs)', (r) => r.broadcasts_missing, sum, false],
@@ -72,6 +81,7 @@ const METRICS = {
       ['submit→peer p99 ms', (r) => r.broadcast_latency.p99_ms, median, false],
       ['submit→peer max ms', (r) => r.broadcast_latency.max_ms, median, false],
       ['server CPU µs/op', (r) => r.server?.cpu_us_per_op, median, false],
+      ['loadgen CPU µs/op', loadgenCpuPerOp, median, false],
       ['server RSS MiB (end)', (r) => mib(r.server?.rss_kib), median, false],
       ['errors', (r) => r.errors, sum, false],
       ['missing broadcasts', (r) => r.broadcasts_missing, sum, false],
