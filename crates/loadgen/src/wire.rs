@@ -248,14 +248,14 @@ pub enum OpBody {
 
 #[derive(Deserialize)]
 struct Raw<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     a: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     c: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     d: Option<Cow<'a, str>>,
     v: Option<u64>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     src: Option<Cow<'a, str>>,
     seq: Option<u64>,
     // Deliberately `Value`: `id` is a string in `hs`/`init` but a number in
@@ -269,6 +269,18 @@ struct Raw<'a> {
     create: Option<Value>,
     del: Option<Value>,
     error: Option<Value>,
+}
+
+/// An optional string, borrowed from the text unless it has escapes.
+/// (serde borrows a `Cow<str>` field only when it is not inside an
+/// `Option`; plain `Option<Cow<str>>` always allocates.)
+fn borrowed<'de, D>(deserializer: D) -> Result<Option<Cow<'de, str>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    struct Borrowed<'a>(#[serde(borrow)] Cow<'a, str>);
+    Ok(Option::<Borrowed<'de>>::deserialize(deserializer)?.map(|b| b.0))
 }
 
 /// Parses one text message. Errors only on JSON that is not an object with
@@ -446,6 +458,22 @@ mod tests {
             panic!()
         };
         assert_eq!(op.body, OpBody::Edit(json!([{"p": ["log", 1], "ld": "x"}])));
+        assert!(
+            matches!(
+                (&op.c, &op.d, &op.src),
+                (
+                    Some(Cow::Borrowed("elements")),
+                    Some(Cow::Borrowed("load0")),
+                    Some(Cow::Borrowed("2f0c"))
+                )
+            ),
+            "strings without escapes are borrowed: {op:?}"
+        );
+        let escaped = parse(r#"{"a":"op","c":"el\u0065ments","d":"load0","v":3}"#).unwrap();
+        let Incoming::Op(escaped) = escaped else {
+            panic!()
+        };
+        assert_eq!(escaped.c.as_deref(), Some("elements"));
 
         let create = parse(
             r#"{"a":"op","c":"elements","d":"load0","v":0,"src":"8d51","seq":1,"create":{"type":"http://sharejs.org/types/JSONv0","data":{"n":0,"log":[]}}}"#,
