@@ -8,6 +8,9 @@
 //! - `writer.rs`: the writer task, the only code that writes. It batches
 //!   whatever appends are queued into one transaction (group commit), sent
 //!   as a few multi-row inserts.
+//! - `lib.rs` also runs SQLite's checkpointer task: it copies the WAL into
+//!   the database file from a reader connection, so that no commit (and no
+//!   ack waiting for it) stalls behind a checkpoint and its fsync.
 //! - `db.rs`: URL parsing, the two pools (readers, one writer), the
 //!   `with_pool!` dispatch to a backend's native sqlx pool, and every SQL
 //!   statement outside migrations.
@@ -49,6 +52,7 @@ mod writer;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -132,6 +136,13 @@ impl Store {
             counters.clone(),
             done_tx,
         ));
+        if backend == "sqlite" {
+            tokio::spawn(checkpointer(
+                pools.read.clone(),
+                counters.clone(),
+                writer_done.clone(),
+            ));
+        }
         tracing::info!(backend, "store opened");
         Ok(Store {
             inner: Arc::new(Inner {
@@ -265,6 +276,39 @@ impl Store {
         WriterStats {
             batches: self.inner.counters.batches.load(Ordering::Relaxed),
             writes: self.inner.counters.writes.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// How often the checkpointer looks for new commits to copy from SQLite's
+/// WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+/// Runs SQLite's checkpoints away from the writer (see `db::checkpoint`):
+/// every [`CHECKPOINT_EVERY`] when something was committed since the last
+/// one, until the writer has stopped.
+async fn checkpointer(read: Pool, counters: Arc<Counters>, mut writer_done: watch::Receiver<()>) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut checkpointed = 0;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            // The writer never sends; this fails once it has exited.
+            changed = writer_done.changed() => if changed.is_err() { return },
+        }
+        let batches = counters.batches.load(Ordering::Relaxed);
+        if batches == checkpointed {
+            continue;
+        }
+        match db::checkpoint(&read).await {
+            Ok(()) => checkpointed = batches,
+            Err(e) => {
+                tracing::warn!(error = %e, "checkpoint failed");
+                if read.is_closed() {
+                    return;
+                }
+            }
         }
     }
 }

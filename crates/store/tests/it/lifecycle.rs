@@ -84,3 +84,38 @@ mod drain {
     use super::close_drains_the_queue;
     both_backends!(current_thread; close_drains_the_queue);
 }
+
+/// SQLite's WAL is copied into the database file by the store's own
+/// checkpointer, not by the committing writer: with no other connection
+/// writing and far fewer pages than the writer's own threshold, the file
+/// still grows within a second of the commits.
+#[tokio::test]
+async fn sqlite_wal_is_checkpointed_in_the_background() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("store.db");
+    let store = store::Store::open(
+        &store::testing::sqlite_url(&path),
+        store::StoreOptions::default(),
+    )
+    .await
+    .expect("open");
+    let size = || std::fs::metadata(&path).expect("database file").len();
+    let before = size();
+    let body = "x".repeat(2_000);
+    for v in 0..200 {
+        store
+            .append("c", "d", edit(v, &body))
+            .await
+            .expect("append");
+    }
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while size() < before + 200 * 2_000 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the database file stayed at {} bytes (started at {before})",
+            size()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    store.close().await;
+}
