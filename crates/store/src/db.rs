@@ -198,6 +198,25 @@ fn insert_ops_sql(rows: usize) -> String {
     sql
 }
 
+/// Binds one op's row, in the column order of the multi-row inserts.
+fn bind_op<'q, DB: sqlx::Database>(
+    query: sqlx::query::Query<'q, DB, DB::Arguments>,
+    op: &OpRow,
+) -> sqlx::query::Query<'q, DB, DB::Arguments>
+where
+    for<'t> &'t str: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    query
+        .bind(op.collection.as_str())
+        .bind(op.doc_id.as_str())
+        .bind(op.v)
+        .bind(op.src.as_str())
+        .bind(op.seq)
+        .bind(op.body.as_str())
+        .bind(op.ts)
+}
+
 /// The insert statement for the next chunk of `remaining` ops, and its size.
 fn next_chunk(remaining: usize) -> (&'static str, usize) {
     let i = chunk_index(remaining);
@@ -381,17 +400,9 @@ pub(crate) async fn write_batch(
             let (sql, size) = next_chunk(rest.len());
             let (chunk, tail) = rest.split_at(size);
             rest = tail;
-            let mut insert = sqlx::query(sql);
-            for (_, op) in chunk {
-                insert = insert
-                    .bind(op.collection.as_str())
-                    .bind(op.doc_id.as_str())
-                    .bind(op.v)
-                    .bind(op.src.as_str())
-                    .bind(op.seq)
-                    .bind(op.body.as_str())
-                    .bind(op.ts);
-            }
+            let insert = chunk
+                .iter()
+                .fold(sqlx::query(sql), |insert, (_, op)| bind_op(insert, op));
             let statement_error = |error| BatchError::Statement {
                 index: chunk[0].0,
                 error,
@@ -552,18 +563,14 @@ async fn write_batch_sqlite(
         Some(conn) => conn,
         None => held.insert(pool.acquire().await.map_err(BatchError::Transaction)?),
     };
-    let mut query = sqlx::query(AssertSqlSafe(sqlite_write_batch_sql(ops.len())));
-    for (_, op) in ops {
-        query = query
-            .bind(op.collection.as_str())
-            .bind(op.doc_id.as_str())
-            .bind(op.v)
-            .bind(op.src.as_str())
-            .bind(op.seq)
-            .bind(op.body.as_str())
-            .bind(op.ts);
-    }
-    let query = query.bind(snapshots.finish()).bind(chats.finish());
+    let query = ops
+        .iter()
+        .fold(
+            sqlx::query(AssertSqlSafe(sqlite_write_batch_sql(ops.len()))),
+            |query, (_, op)| bind_op(query, op),
+        )
+        .bind(snapshots.finish())
+        .bind(chats.finish());
     // One result per statement, in order: BEGIN, the op chunks, the
     // snapshots, the chat messages, COMMIT. No `RETURNING`: each returned
     // row would be a message from the worker thread, and usually every op

@@ -67,6 +67,19 @@ struct OpHead<'a> {
     seq: u64,
 }
 
+impl<'a> OpHead<'a> {
+    fn new(c: &'a str, d: &'a str, v: u64, src: &'a str, seq: u64) -> Self {
+        OpHead {
+            a: "op",
+            c,
+            d,
+            v,
+            src,
+            seq,
+        }
+    }
+}
+
 /// A committed op as every other subscriber receives it.
 pub fn op_message(collection: &str, doc: &str, op: &CommittedOp) -> Bytes {
     #[derive(Serialize)]
@@ -75,15 +88,10 @@ pub fn op_message(collection: &str, doc: &str, op: &CommittedOp) -> Bytes {
         kind: &'static str,
         data: &'a Value,
     }
-    // `OpHead`'s fields, then the body (`flatten` would go through a map).
     #[derive(Serialize)]
     struct OpMessage<'a> {
-        a: &'static str,
-        c: &'a str,
-        d: &'a str,
-        v: u64,
-        src: &'a str,
-        seq: u64,
+        #[serde(flatten)]
+        head: OpHead<'a>,
         #[serde(skip_serializing_if = "Option::is_none")]
         create: Option<Create<'a>>,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -92,12 +100,7 @@ pub fn op_message(collection: &str, doc: &str, op: &CommittedOp) -> Bytes {
         del: Option<bool>,
     }
     let mut message = OpMessage {
-        a: "op",
-        c: collection,
-        d: doc,
-        v: op.v,
-        src: &op.src,
-        seq: op.seq,
+        head: OpHead::new(collection, doc, op.v, &op.src, op.seq),
         create: None,
         op: None,
         del: None,
@@ -117,14 +120,7 @@ pub fn op_message(collection: &str, doc: &str, op: &CommittedOp) -> Bytes {
 
 /// The acknowledgement of a client's own op: no body.
 pub fn ack(collection: &str, doc: &str, v: u64, src: &str, seq: u64) -> Bytes {
-    to_bytes(&OpHead {
-        a: "op",
-        c: collection,
-        d: doc,
-        v,
-        src,
-        seq,
-    })
+    to_bytes(&OpHead::new(collection, doc, v, src, seq))
 }
 
 fn to_bytes<T: Serialize>(message: &T) -> Bytes {
