@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
@@ -178,10 +178,13 @@ const CHUNK_SIZES: [usize; 4] = [64, 16, 4, 1];
 
 /// `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING` for each of
 /// [`CHUNK_SIZES`]; the returned keys are the rows that were inserted.
-static INSERT_OPS_POSTGRES: LazyLock<[String; 4]> =
-    LazyLock::new(|| CHUNK_SIZES.map(insert_ops_sql));
+static INSERT_OPS_POSTGRES: LazyLock<[String; 4]> = LazyLock::new(|| {
+    CHUNK_SIZES.map(|rows| insert_ops_sql(rows, 1) + " RETURNING collection, doc_id, v")
+});
 
-fn insert_ops_sql(rows: usize) -> String {
+/// `INSERT INTO ops … VALUES (…), … ON CONFLICT DO NOTHING` for `rows` ops,
+/// with parameters numbered from `$first` on.
+fn insert_ops_sql(rows: usize, first: usize) -> String {
     let mut sql =
         String::from("INSERT INTO ops (collection, doc_id, v, src, seq, body, ts) VALUES ");
     for row in 0..rows {
@@ -190,11 +193,11 @@ fn insert_ops_sql(rows: usize) -> String {
             if column > 0 {
                 sql.push_str(", ");
             }
-            let _ = write!(sql, "${}", row * 7 + column + 1);
+            let _ = write!(sql, "${}", first + row * 7 + column);
         }
         sql.push(')');
     }
-    sql.push_str(" ON CONFLICT (collection, doc_id, v) DO NOTHING RETURNING collection, doc_id, v");
+    sql.push_str(" ON CONFLICT (collection, doc_id, v) DO NOTHING");
     sql
 }
 
@@ -361,12 +364,45 @@ pub(crate) enum BatchError {
     Transaction(sqlx::Error),
 }
 
+/// The writer task's side of the write pool. On SQLite it keeps the one
+/// connection between batches (taking it from the pool each time cost a
+/// ping round trip to the worker thread and a spawned task to hand it
+/// back) and the text of each batch size it has seen.
+pub(crate) struct BatchWriter {
+    pool: Pool,
+    sqlite: Option<PoolConnection<Sqlite>>,
+    sqlite_texts: HashMap<usize, Arc<str>>,
+}
+
+impl BatchWriter {
+    pub(crate) fn new(pool: Pool) -> BatchWriter {
+        BatchWriter {
+            pool,
+            sqlite: None,
+            sqlite_texts: HashMap::new(),
+        }
+    }
+
+    pub(crate) fn backend(&self) -> &'static str {
+        self.pool.backend()
+    }
+
+    /// Writes `rows` in one transaction: see [`write_batch`].
+    pub(crate) async fn write(&mut self, rows: &[&WriteRow]) -> Result<Vec<bool>, BatchError> {
+        write_batch(self, rows).await
+    }
+
+    pub(crate) async fn close(self) {
+        drop(self.sqlite);
+        self.pool.close().await;
+    }
+}
+
 /// Writes `rows` in one transaction. For each row the result says whether it
 /// changed the table: `false` is a taken version for an op, and a snapshot
 /// that was not newer than the stored one.
-pub(crate) async fn write_batch(
-    pool: &Pool,
-    sqlite_conn: &mut Option<PoolConnection<Sqlite>>,
+async fn write_batch(
+    writer: &mut BatchWriter,
     rows: &[&WriteRow],
 ) -> Result<Vec<bool>, BatchError> {
     let mut changed = vec![false; rows.len()];
@@ -384,15 +420,15 @@ pub(crate) async fn write_batch(
         })
         .collect();
 
-    let p = match pool {
+    let p = match &writer.pool {
         // SQLite: the whole batch in one call to the connection's worker
-        // thread (see `SQLITE_WRITE_BATCH`).
-        Pool::Sqlite(p) => return write_batch_sqlite(p, sqlite_conn, rows, &ops, changed).await,
+        // thread (see `sqlite_write_batch_sql`).
+        Pool::Sqlite(_) => return write_batch_sqlite(writer, rows, &ops, changed).await,
         Pool::Postgres(p) => p,
     };
     {
         let mut tx = p
-            .begin_with(pool.begin_write_sql())
+            .begin_with(writer.pool.begin_write_sql())
             .await
             .map_err(BatchError::Transaction)?;
         let mut rest = ops.as_slice();
@@ -453,48 +489,41 @@ pub(crate) async fn write_batch(
 /// `COMMIT` are rendezvous), so one call instead of three or more shortens
 /// each group commit, and with it every ack.
 ///
-/// The ops are bound as plain parameters of multi-row inserts, cut like
-/// PostgreSQL's into [`CHUNK_SIZES`]; the text depends only on the number
-/// of ops, so there are at most `max_batch` texts, each prepared once
-/// (the write connection's statement cache holds them all). Ops used to
+/// The ops are bound as parameters of the same multi-row inserts as
+/// PostgreSQL's, cut into [`CHUNK_SIZES`] and numbered on through the whole
+/// text; the text depends only on the number of ops, so there are at most
+/// `max_batch` texts, built once by [`BatchWriter`] and prepared once (the
+/// write connection's statement cache holds them all). Ops used to
 /// travel as one JSON array through `json_each`; extracting every field
 /// with `->>` cost more than the inserts themselves. Snapshots and chat
 /// messages, rare next to ops, still do (an empty array costs nothing).
 /// The `WHERE true` is what SQLite asks of an `INSERT … SELECT` with an
 /// `ON CONFLICT` clause.
-fn sqlite_write_batch_sql(ops: usize) -> Arc<str> {
-    static TEXTS: LazyLock<Mutex<HashMap<usize, Arc<str>>>> = LazyLock::new(Default::default);
-    let mut texts = TEXTS.lock().unwrap_or_else(|p| p.into_inner());
-    texts
-        .entry(ops)
-        .or_insert_with(|| {
-            let mut sql = String::from("BEGIN IMMEDIATE; ");
-            let mut rest = ops;
-            while rest > 0 {
-                let size = CHUNK_SIZES[chunk_index(rest)];
-                rest -= size;
-                sql.push_str("INSERT INTO ops (collection, doc_id, v, src, seq, body, ts) VALUES ");
-                for row in 0..size {
-                    sql.push_str(if row == 0 { "" } else { ", " });
-                    sql.push_str("(?, ?, ?, ?, ?, ?, ?)");
-                }
-                sql.push_str(" ON CONFLICT (collection, doc_id, v) DO NOTHING; ");
-            }
-            sql.push_str(SQLITE_WRITE_REST);
-            Arc::from(sql)
-        })
-        .clone()
+fn sqlite_write_batch_sql(ops: usize) -> String {
+    let mut sql = String::from("BEGIN IMMEDIATE; ");
+    let mut rest = ops;
+    while rest > 0 {
+        let size = CHUNK_SIZES[chunk_index(rest)];
+        sql.push_str(&insert_ops_sql(size, (ops - rest) * 7 + 1));
+        sql.push_str("; ");
+        rest -= size;
+    }
+    let (snapshots, chats) = (ops * 7 + 1, ops * 7 + 2);
+    let _ = write!(
+        sql,
+        "INSERT INTO snapshots (collection, doc_id, v, doc_type, data) \
+         SELECT value->>0, value->>1, value->>2, value->>3, value->>4 \
+         FROM json_each(${snapshots}) WHERE true \
+         ON CONFLICT (collection, doc_id) DO UPDATE \
+         SET v = excluded.v, doc_type = excluded.doc_type, data = excluded.data \
+         WHERE excluded.v > snapshots.v; \
+         INSERT INTO chat_messages (room, at, id, participant, name, body) \
+         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 \
+         FROM json_each(${chats}) WHERE true; \
+         COMMIT"
+    );
+    sql
 }
-
-/// The statements after the ops in [`sqlite_write_batch_sql`].
-const SQLITE_WRITE_REST: &str = "INSERT INTO snapshots (collection, doc_id, v, doc_type, data) \
- SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?) WHERE true \
- ON CONFLICT (collection, doc_id) DO UPDATE \
- SET v = excluded.v, doc_type = excluded.doc_type, data = excluded.data \
- WHERE excluded.v > snapshots.v; \
-INSERT INTO chat_messages (room, at, id, participant, name, body) \
- SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 FROM json_each(?) WHERE true; \
-COMMIT";
 
 /// True for SQLite's errors about a row (a constraint, a wrong type, a value
 /// too big), which only a statement raises, never `COMMIT` (no deferred
@@ -518,8 +547,7 @@ fn rejected_row(error: &sqlx::Error) -> bool {
 }
 
 async fn write_batch_sqlite(
-    pool: &SqlitePool,
-    held: &mut Option<PoolConnection<Sqlite>>,
+    writer: &mut BatchWriter,
     rows: &[&WriteRow],
     ops: &[(usize, &OpRow)],
     mut changed: Vec<bool>,
@@ -556,19 +584,24 @@ async fn write_batch_sqlite(
         }
     }
 
-    // The writer keeps its one connection between batches: taking it from
-    // the pool each time would cost a ping round trip to the worker thread
-    // and a spawned task to hand it back.
+    let Pool::Sqlite(pool) = &writer.pool else {
+        unreachable!("called for SQLite pools only")
+    };
+    let held = &mut writer.sqlite;
     let conn = match held {
         Some(conn) => conn,
         None => held.insert(pool.acquire().await.map_err(BatchError::Transaction)?),
     };
+    let text = writer
+        .sqlite_texts
+        .entry(ops.len())
+        .or_insert_with(|| Arc::from(sqlite_write_batch_sql(ops.len())))
+        .clone();
     let query = ops
         .iter()
-        .fold(
-            sqlx::query(AssertSqlSafe(sqlite_write_batch_sql(ops.len()))),
-            |query, (_, op)| bind_op(query, op),
-        )
+        .fold(sqlx::query(AssertSqlSafe(text)), |query, (_, op)| {
+            bind_op(query, op)
+        })
         .bind(snapshots.finish())
         .bind(chats.finish());
     // One result per statement, in order: BEGIN, the op chunks, the
@@ -764,9 +797,22 @@ mod tests {
 
     #[test]
     fn numbered_placeholders() {
-        assert!(insert_ops_sql(2).contains(
+        assert!(insert_ops_sql(2, 1).contains(
             "VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14) ON CONFLICT"
         ));
+    }
+
+    /// SQLite's batch numbers its parameters on through every statement:
+    /// 5 ops are a chunk of 4 ($1–$28) and one of 1 ($29–$35), then the
+    /// snapshots ($36) and chat messages ($37).
+    #[test]
+    fn sqlite_batch_numbers_parameters_across_statements() {
+        let sql = sqlite_write_batch_sql(5);
+        assert!(sql.starts_with("BEGIN IMMEDIATE; INSERT INTO ops"));
+        assert!(sql.contains("($22, $23, $24, $25, $26, $27, $28) ON CONFLICT"));
+        assert!(sql.contains("VALUES ($29, $30, $31, $32, $33, $34, $35) ON CONFLICT"));
+        assert!(sql.contains("json_each($36)") && sql.contains("json_each($37)"));
+        assert!(!sql.contains("$38") && sql.ends_with("COMMIT"));
     }
 
     #[test]

@@ -10,13 +10,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use sqlx::Sqlite;
-use sqlx::pool::PoolConnection;
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::Instrument;
 
 use crate::StoreError;
-use crate::db::{self, BatchError, Pool};
+use crate::db::{BatchError, BatchWriter, Pool};
 use crate::model::WriteRow;
 
 /// What callers send to the writer task.
@@ -49,12 +47,11 @@ pub(crate) async fn run(
     counters: Arc<Counters>,
     _done: watch::Sender<()>,
 ) {
-    let backend = pool.backend();
+    let mut writer = BatchWriter::new(pool);
+    let backend = writer.backend();
     let span = tracing::info_span!("store_writer", backend);
     async move {
         let mut batch: Vec<Write> = Vec::with_capacity(max_batch);
-        // SQLite's write connection, kept between batches.
-        let mut sqlite_conn = None;
         while let Some(first) = commands.recv().await {
             take(first, &mut batch, &mut commands);
             take_queued(&mut batch, &mut commands, max_batch);
@@ -75,11 +72,10 @@ pub(crate) async fn run(
                 }
             }
             if !batch.is_empty() {
-                commit(&pool, &mut sqlite_conn, &mut batch, &counters).await;
+                commit(&mut writer, &mut batch, &counters).await;
             }
         }
-        drop(sqlite_conn);
-        pool.close().await;
+        writer.close().await;
         tracing::debug!("writer stopped");
     }
     .instrument(span)
@@ -87,9 +83,9 @@ pub(crate) async fn run(
 }
 
 /// How many scheduler passes the writer waits for more writes before it
-/// commits, at most. Measured with `scripts/bench-sync` (100 clients on 10
-/// documents): none, 1, 3 and 8 gave a median of 16.3k, 17.7k, 18.2k–19.2k
-/// and 16.3k ops/s.
+/// commits, at most. Measured with `tertulia-loadgen` at full speed (100
+/// clients on 10 documents, 3 alternating runs each): none, 1, 3 and 8 gave
+/// medians of 16.3k–17.1k, 17.7k, 18.2k–19.2k and 16.3k ops/s.
 const GATHER_PASSES: usize = 3;
 
 /// Moves whatever is queued into `batch`, up to `max_batch` writes.
@@ -112,16 +108,11 @@ fn take(command: Command, batch: &mut Vec<Write>, commands: &mut mpsc::Receiver<
 }
 
 /// Commits `batch` and answers every write in it.
-async fn commit(
-    pool: &Pool,
-    sqlite_conn: &mut Option<PoolConnection<Sqlite>>,
-    batch: &mut Vec<Write>,
-    counters: &Counters,
-) {
-    let backend = pool.backend();
+async fn commit(writer: &mut BatchWriter, batch: &mut Vec<Write>, counters: &Counters) {
+    let backend = writer.backend();
     let started = Instant::now();
     let rows: Vec<&WriteRow> = batch.iter().map(|w| &w.row).collect();
-    let result = db::write_batch(pool, sqlite_conn, &rows).await;
+    let result = writer.write(&rows).await;
     drop(rows);
     match result {
         Ok(changed) => {
@@ -143,7 +134,7 @@ async fn commit(
             );
             for write in batch.drain(..) {
                 let started = Instant::now();
-                match db::write_batch(pool, sqlite_conn, &[&write.row]).await {
+                match writer.write(&[&write.row]).await {
                     Ok(changed) => {
                         record(backend, counters, 1, started);
                         answer(write, changed.first().copied().unwrap_or(false));
