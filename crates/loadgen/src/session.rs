@@ -137,6 +137,11 @@ impl Session {
         self.transmit.pop_front()
     }
 
+    /// Whether [`Session::poll_transmit`] has something.
+    pub fn has_transmit(&self) -> bool {
+        !self.transmit.is_empty()
+    }
+
     /// Where setup stands.
     pub fn phase(&self) -> &Phase {
         &self.phase
