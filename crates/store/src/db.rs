@@ -7,8 +7,9 @@
 //! `ON CONFLICT … DO NOTHING | DO UPDATE … WHERE` and `RETURNING`, which
 //! SQLite and PostgreSQL both accept. The one exception is the write batch:
 //! PostgreSQL takes it as a transaction of multi-row inserts, SQLite as one
-//! multi-statement call (`sqlite_write_batch_sql`), since
-//! every call to sqlx's SQLite worker thread is a thread round trip.
+//! multi-statement call (`sqlite_write_batch_sql`, with nameless `?`
+//! parameters), since every call to sqlx's SQLite worker thread is a thread
+//! round trip.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -179,12 +180,27 @@ const CHUNK_SIZES: [usize; 4] = [64, 16, 4, 1];
 /// `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING` for each of
 /// [`CHUNK_SIZES`]; the returned keys are the rows that were inserted.
 static INSERT_OPS_POSTGRES: LazyLock<[String; 4]> = LazyLock::new(|| {
-    CHUNK_SIZES.map(|rows| insert_ops_sql(rows, 1) + " RETURNING collection, doc_id, v")
+    CHUNK_SIZES.map(|rows| {
+        insert_ops_sql(rows, Params::Numbered { first: 1 }) + " RETURNING collection, doc_id, v"
+    })
 });
 
-/// `INSERT INTO ops … VALUES (…), … ON CONFLICT DO NOTHING` for `rows` ops,
-/// with parameters numbered from `$first` on.
-fn insert_ops_sql(rows: usize, first: usize) -> String {
+/// How a statement text writes its parameters.
+#[derive(Debug, Clone, Copy)]
+enum Params {
+    /// `$1`, `$2`, … from `$first` on: what PostgreSQL takes.
+    Numbered { first: usize },
+    /// `?`, bound in order. SQLite's batch uses these: for each parameter,
+    /// sqlx asks SQLite for its name, and SQLite finds a name by scanning
+    /// the statement's list of names, so numbered parameters cost time
+    /// quadratic in their count (`sqlite3_bind_parameter_name` was the
+    /// SQLite thread's busiest function at 64-row chunks). Nameless ones
+    /// are not in that list.
+    Anonymous,
+}
+
+/// `INSERT INTO ops … VALUES (…), … ON CONFLICT DO NOTHING` for `rows` ops.
+fn insert_ops_sql(rows: usize, params: Params) -> String {
     let mut sql =
         String::from("INSERT INTO ops (collection, doc_id, v, src, seq, body, ts) VALUES ");
     for row in 0..rows {
@@ -193,7 +209,12 @@ fn insert_ops_sql(rows: usize, first: usize) -> String {
             if column > 0 {
                 sql.push_str(", ");
             }
-            let _ = write!(sql, "${}", first + row * 7 + column);
+            match params {
+                Params::Numbered { first } => {
+                    let _ = write!(sql, "${}", first + row * 7 + column);
+                }
+                Params::Anonymous => sql.push('?'),
+            }
         }
         sql.push(')');
     }
@@ -490,8 +511,8 @@ async fn write_batch(
 /// each group commit, and with it every ack.
 ///
 /// The ops are bound as parameters of the same multi-row inserts as
-/// PostgreSQL's, cut into [`CHUNK_SIZES`] and numbered on through the whole
-/// text; the text depends only on the number of ops, so there are at most
+/// PostgreSQL's, cut into [`CHUNK_SIZES`], with nameless `?` parameters
+/// that sqlx binds in order through the whole text; the text depends only on the number of ops, so there are at most
 /// `max_batch` texts, built once by [`BatchWriter`] and prepared once (the
 /// write connection's statement cache holds them all). Ops used to
 /// travel as one JSON array through `json_each`; extracting every field
@@ -504,23 +525,21 @@ fn sqlite_write_batch_sql(ops: usize) -> String {
     let mut rest = ops;
     while rest > 0 {
         let size = CHUNK_SIZES[chunk_index(rest)];
-        sql.push_str(&insert_ops_sql(size, (ops - rest) * 7 + 1));
+        sql.push_str(&insert_ops_sql(size, Params::Anonymous));
         sql.push_str("; ");
         rest -= size;
     }
-    let (snapshots, chats) = (ops * 7 + 1, ops * 7 + 2);
-    let _ = write!(
-        sql,
+    sql.push_str(
         "INSERT INTO snapshots (collection, doc_id, v, doc_type, data) \
          SELECT value->>0, value->>1, value->>2, value->>3, value->>4 \
-         FROM json_each(${snapshots}) WHERE true \
+         FROM json_each(?) WHERE true \
          ON CONFLICT (collection, doc_id) DO UPDATE \
          SET v = excluded.v, doc_type = excluded.doc_type, data = excluded.data \
          WHERE excluded.v > snapshots.v; \
          INSERT INTO chat_messages (room, at, id, participant, name, body) \
          SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 \
-         FROM json_each(${chats}) WHERE true; \
-         COMMIT"
+         FROM json_each(?) WHERE true; \
+         COMMIT",
     );
     sql
 }
@@ -797,22 +816,22 @@ mod tests {
 
     #[test]
     fn numbered_placeholders() {
-        assert!(insert_ops_sql(2, 1).contains(
+        assert!(insert_ops_sql(2, Params::Numbered { first: 1 }).contains(
             "VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14) ON CONFLICT"
         ));
     }
 
-    /// SQLite's batch numbers its parameters on through every statement:
-    /// 5 ops are a chunk of 4 ($1–$28) and one of 1 ($29–$35), then the
-    /// snapshots ($36) and chat messages ($37).
+    /// SQLite's batch has one nameless parameter per bound value, in bind
+    /// order: 5 ops are a chunk of 4 and one of 1 (35 values), then the
+    /// snapshots and the chat messages; and none is named.
     #[test]
-    fn sqlite_batch_numbers_parameters_across_statements() {
+    fn sqlite_batch_has_a_nameless_parameter_per_value() {
         let sql = sqlite_write_batch_sql(5);
         assert!(sql.starts_with("BEGIN IMMEDIATE; INSERT INTO ops"));
-        assert!(sql.contains("($22, $23, $24, $25, $26, $27, $28) ON CONFLICT"));
-        assert!(sql.contains("VALUES ($29, $30, $31, $32, $33, $34, $35) ON CONFLICT"));
-        assert!(sql.contains("json_each($36)") && sql.contains("json_each($37)"));
-        assert!(!sql.contains("$38") && sql.ends_with("COMMIT"));
+        assert!(sql.contains("VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT"));
+        assert!(sql.contains("json_each(?)") && sql.ends_with("COMMIT"));
+        assert_eq!(sql.matches('?').count(), 5 * 7 + 2);
+        assert!(!sql.contains('$'));
     }
 
     #[test]
