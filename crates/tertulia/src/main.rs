@@ -60,11 +60,12 @@ fn main() -> anyhow::Result<()> {
                 )
                 .with_writer(std::io::stderr)
                 .init();
-            let mut rt = tokio::runtime::Builder::new_multi_thread();
-            if let Ok(n) = std::env::var("TERTULIA_WORKER_THREADS") {
-                rt.worker_threads(n.parse()?);
-            }
-            rt.enable_all().build()?.block_on(server::serve(*config))
+            let cores = std::thread::available_parallelism().map_or(1, usize::from);
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(config.worker_threads(cores))
+                .enable_all()
+                .build()?
+                .block_on(server::serve(*config))
         }
         Command::Ot => ot_lines::run(std::io::stdin().lock(), std::io::stdout().lock()),
     }
