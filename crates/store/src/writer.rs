@@ -84,9 +84,15 @@ pub(crate) async fn run(
 
 /// How many scheduler passes the writer waits for more writes before it
 /// commits, at most. Measured with `tertulia-loadgen` at full speed (100
-/// clients on 10 documents, 3 alternating runs each): none, 1, 3 and 8 gave
-/// medians of 16.3k–17.1k, 17.7k, 18.2k–19.2k and 16.3k ops/s.
-const GATHER_PASSES: usize = 3;
+/// clients on 10 documents, medians of alternating runs):
+/// - with two runtime workers: none, 1, 3 and 8 gave 16.3k–17.1k, 17.7k,
+///   18.2k–19.2k and 16.3k ops/s;
+/// - with one worker (the default on 2 cores since), pairwise: 1 against
+///   3 passes 23.1k and 30.0k (3 runs each); 3 against 8, 32.8k and 35.3k
+///   (6 runs each); 8 against 16, 36.7k both (6 runs each).
+///   Light load does not change: a pass that brings nothing ends the wait
+///   (1,000 clients × 2 ops/s: ack p99 2.1 ms with 8, 2.5 ms with 3).
+const GATHER_PASSES: usize = 8;
 
 /// Moves whatever is queued into `batch`, up to `max_batch` writes.
 fn take_queued(batch: &mut Vec<Write>, commands: &mut mpsc::Receiver<Command>, max_batch: usize) {
