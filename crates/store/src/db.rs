@@ -180,16 +180,15 @@ const CHUNK_SIZES: [usize; 4] = [64, 16, 4, 1];
 /// `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING` for each of
 /// [`CHUNK_SIZES`]; the returned keys are the rows that were inserted.
 static INSERT_OPS_POSTGRES: LazyLock<[String; 4]> = LazyLock::new(|| {
-    CHUNK_SIZES.map(|rows| {
-        insert_ops_sql(rows, Params::Numbered { first: 1 }) + " RETURNING collection, doc_id, v"
-    })
+    CHUNK_SIZES
+        .map(|rows| insert_ops_sql(rows, Params::Numbered) + " RETURNING collection, doc_id, v")
 });
 
 /// How a statement text writes its parameters.
 #[derive(Debug, Clone, Copy)]
 enum Params {
-    /// `$1`, `$2`, … from `$first` on: what PostgreSQL takes.
-    Numbered { first: usize },
+    /// `$1`, `$2`, …: what PostgreSQL takes.
+    Numbered,
     /// `?`, bound in order. SQLite's batch uses these: for each parameter,
     /// sqlx asks SQLite for its name, and SQLite finds a name by scanning
     /// the statement's list of names, so numbered parameters cost time
@@ -210,8 +209,8 @@ fn insert_ops_sql(rows: usize, params: Params) -> String {
                 sql.push_str(", ");
             }
             match params {
-                Params::Numbered { first } => {
-                    let _ = write!(sql, "${}", first + row * 7 + column);
+                Params::Numbered => {
+                    let _ = write!(sql, "${}", row * 7 + column + 1);
                 }
                 Params::Anonymous => sql.push('?'),
             }
@@ -512,10 +511,10 @@ async fn write_batch(
 ///
 /// The ops are bound as parameters of the same multi-row inserts as
 /// PostgreSQL's, cut into [`CHUNK_SIZES`], with nameless `?` parameters
-/// that sqlx binds in order through the whole text; the text depends only on the number of ops, so there are at most
-/// `max_batch` texts, built once by [`BatchWriter`] and prepared once (the
-/// write connection's statement cache holds them all). Ops used to
-/// travel as one JSON array through `json_each`; extracting every field
+/// that sqlx binds in order through the whole text; the text depends only
+/// on the number of ops, so there are at most `max_batch` texts, built once
+/// by [`BatchWriter`] and prepared once (the write connection's statement
+/// cache holds them all). Ops used to travel as one JSON array through `json_each`; extracting every field
 /// with `->>` cost more than the inserts themselves. Snapshots and chat
 /// messages, rare next to ops, still do (an empty array costs nothing).
 /// The `WHERE true` is what SQLite asks of an `INSERT … SELECT` with an
@@ -816,7 +815,7 @@ mod tests {
 
     #[test]
     fn numbered_placeholders() {
-        assert!(insert_ops_sql(2, Params::Numbered { first: 1 }).contains(
+        assert!(insert_ops_sql(2, Params::Numbered).contains(
             "VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14) ON CONFLICT"
         ));
     }
