@@ -2,7 +2,7 @@
 //! time, applied in order and recorded in `schema_migrations`.
 //!
 //! Each backend has its own files because the best DDL differs (SQLite's
-//! `STRICT` and `WITHOUT ROWID`); the tables and columns they create must
+//! `STRICT`); the tables and columns they create must
 //! stay the same, since every other statement is shared. A migration is
 //! never edited once released: a change is a new, higher-numbered file for
 //! both backends.
@@ -29,6 +29,11 @@ const SQLITE: &[Migration] = &[
         name: "chat",
         sql: include_str!("../migrations/sqlite/0002_chat.sql"),
     },
+    Migration {
+        version: 3,
+        name: "ops_rowid",
+        sql: include_str!("../migrations/sqlite/0003_ops_rowid.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -41,6 +46,11 @@ const POSTGRES: &[Migration] = &[
         version: 2,
         name: "chat",
         sql: include_str!("../migrations/postgres/0002_chat.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "ops_rowid",
+        sql: include_str!("../migrations/postgres/0003_ops_rowid.sql"),
     },
 ];
 
@@ -151,9 +161,84 @@ mod tests {
             pending(SQLITE, &[2]),
             Err(StoreError::Migration(_))
         ));
+        let one_too_many: Vec<i64> = (1..=SQLITE.len() as i64 + 1).collect();
         assert!(matches!(
-            pending(SQLITE, &[1, 2, 3]),
+            pending(SQLITE, &one_too_many),
             Err(StoreError::Migration(_))
         ));
+    }
+
+    /// 0003 rebuilds SQLite's ops table: what was stored before must come
+    /// through it, and the key must still refuse a taken version.
+    #[tokio::test]
+    async fn ops_stored_before_0003_survive_it() {
+        use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let options = SqliteConnectOptions::new()
+            .filename(dir.path().join("old.db"))
+            .create_if_missing(true);
+        let p = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .expect("sqlite opens");
+        // The schema as a build before 0003 left it.
+        sqlx::raw_sql(CREATE_SCHEMA_MIGRATIONS)
+            .execute(&p)
+            .await
+            .expect("schema_migrations");
+        for m in &SQLITE[..2] {
+            sqlx::raw_sql(m.sql)
+                .execute(&p)
+                .await
+                .expect("old migration");
+            sqlx::query(RECORD_APPLIED)
+                .bind(m.version)
+                .bind(m.name)
+                .bind(0_i64)
+                .execute(&p)
+                .await
+                .expect("recorded");
+        }
+        const INSERT: &str = "INSERT INTO ops (collection, doc_id, v, src, seq, body, ts) \
+             VALUES ($1, $2, $3, 's', $3, '{\"op\":[]}', 0) ON CONFLICT (collection, doc_id, v) DO NOTHING";
+        for (doc, v) in [("b", 0), ("a", 1), ("a", 0), ("b", 1), ("a", 2)] {
+            sqlx::query(INSERT)
+                .bind("c")
+                .bind(doc)
+                .bind(v)
+                .execute(&p)
+                .await
+                .expect("old insert");
+        }
+
+        let pool = Pool::Sqlite(p.clone());
+        run(&pool).await.expect("0003 applies");
+
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT doc_id, v FROM ops ORDER BY collection, doc_id, v")
+                .fetch_all(&p)
+                .await
+                .expect("select");
+        let expected = [("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1)];
+        assert_eq!(
+            rows,
+            expected.map(|(d, v)| (d.to_owned(), v)).to_vec(),
+            "every op survives"
+        );
+        let taken = sqlx::query(INSERT)
+            .bind("c")
+            .bind("a")
+            .bind(1_i64)
+            .execute(&p)
+            .await
+            .expect("insert of a taken version");
+        assert_eq!(taken.rows_affected(), 0, "a taken version stays taken");
+        let table: String = sqlx::query_scalar("SELECT sql FROM sqlite_schema WHERE name = 'ops'")
+            .fetch_one(&p)
+            .await
+            .expect("ops table");
+        assert!(!table.contains("WITHOUT ROWID"), "{table}");
+        pool.close().await;
     }
 }
