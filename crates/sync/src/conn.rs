@@ -29,15 +29,47 @@ pub enum Outgoing {
 }
 
 impl Outgoing {
-    /// The text messages it carries, in order (none for `Close`).
-    pub fn into_messages(self) -> Vec<Bytes> {
-        match self {
-            Outgoing::Text(b) => vec![b],
-            Outgoing::Batch(items) => items,
-            Outgoing::Close { .. } => Vec::new(),
-        }
+    /// The text messages it carries, in order (none for `Close`). Nearly
+    /// every item is one `Text`, so that takes no allocation.
+    pub fn into_messages(self) -> Messages {
+        Messages(match self {
+            Outgoing::Text(b) => MessagesInner::One(Some(b)),
+            Outgoing::Batch(items) => MessagesInner::Many(items.into_iter()),
+            Outgoing::Close { .. } => MessagesInner::One(None),
+        })
     }
 }
+
+/// The messages of one [`Outgoing`], in order.
+#[derive(Debug)]
+pub struct Messages(MessagesInner);
+
+#[derive(Debug)]
+enum MessagesInner {
+    One(Option<Bytes>),
+    Many(std::vec::IntoIter<Bytes>),
+}
+
+impl Iterator for Messages {
+    type Item = Bytes;
+
+    fn next(&mut self) -> Option<Bytes> {
+        match &mut self.0 {
+            MessagesInner::One(one) => one.take(),
+            MessagesInner::Many(many) => many.next(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = match &self.0 {
+            MessagesInner::One(one) => usize::from(one.is_some()),
+            MessagesInner::Many(many) => many.len(),
+        };
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Messages {}
 
 /// A cheap, clonable handle for queueing messages to one connection.
 #[derive(Debug, Clone)]

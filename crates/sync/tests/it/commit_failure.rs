@@ -13,7 +13,7 @@ async fn next_json(rx: &mut sync::ConnRx) -> Value {
         .await
         .expect("a reply within 10 s")
         .expect("the queue is open");
-    let bytes = out.into_messages().pop().expect("a text message");
+    let bytes = out.into_messages().last().expect("a text message");
     serde_json::from_slice(&bytes).expect("JSON")
 }
 

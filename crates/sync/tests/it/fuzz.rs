@@ -155,8 +155,7 @@ proptest! {
             // which this connection's own queue delivers in order.
             let found = tokio::time::timeout(std::time::Duration::from_secs(10), async {
                 while let Some(out) = rx.rx.recv().await {
-                    let items = out.into_messages();
-                    if items.iter().any(|b| &b[..] == br#"{"a":"pp"}"#) {
+                    if out.into_messages().any(|b| &b[..] == br#"{"a":"pp"}"#) {
                         return true;
                     }
                 }
