@@ -12,6 +12,7 @@
 //! deletes name an element that exists, with its value).
 
 use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use ot::{Op, Side};
@@ -485,10 +486,10 @@ impl Session {
         }
         let edit = matches!(message.body, OpBody::Edit(_));
         match message.body {
-            OpBody::Edit(value) => {
-                if let Err(detail) = self.apply_remote(&value) {
+            OpBody::Edit(raw) => {
+                if let Err(detail) = self.apply_remote(raw.as_str()) {
                     self.errors.record(ErrorKind::Ot, || {
-                        format!("remote op {value} at v{v}: {detail}")
+                        format!("remote op {raw} at v{v}: {detail}")
                     });
                     self.resync_wanted = true;
                     return;
@@ -562,22 +563,23 @@ impl Session {
 
     /// Transforms a remote op against the op in flight (and that op
     /// against it, as the npm client's `transformX` does) and applies it.
-    fn apply_remote(&mut self, value: &Value) -> Result<(), String> {
-        let theirs = Op::from_value(value).map_err(|e| e.to_string())?;
+    fn apply_remote(&mut self, text: &str) -> Result<(), String> {
+        let theirs = parse_op(text)?;
+        let transformed;
         let theirs = match self.inflight.as_mut().and_then(|i| i.op.as_mut()) {
             Some(mine) => {
-                let theirs_after =
+                transformed =
                     ot::transform(&theirs, mine, Side::Right).map_err(|e| e.to_string())?;
                 *mine = ot::transform(mine, &theirs, Side::Left).map_err(|e| e.to_string())?;
-                theirs_after
+                &transformed
             }
-            None => theirs,
+            None => &*theirs,
         };
         let doc = self
             .doc
             .as_mut()
             .ok_or("op on a document that does not exist")?;
-        ot::apply(doc, &theirs).map_err(|e| e.to_string())
+        ot::apply(doc, theirs).map_err(|e| e.to_string())
     }
 
     fn record_receipt(&mut self, now_us: u32, src: Option<&str>, seq: Option<u64>) {
@@ -593,6 +595,38 @@ impl Session {
             }),
         }
     }
+}
+
+thread_local! {
+    /// json0 ops parsed from their text, by that text. Every peer of a
+    /// document receives the same op message and all of them run in this
+    /// process, on the cores the server under test needs: parsing each
+    /// distinct text once instead of once per receiving client took the
+    /// `Value` parse and the conversion to an [`Op`] (a seventh of the load
+    /// generator's CPU) nearly out. The load produces a handful of distinct
+    /// texts; the bound is for anything else.
+    static PARSED_OPS: std::cell::RefCell<HashMap<Box<str>, Rc<Op>>> =
+        std::cell::RefCell::new(HashMap::new());
+}
+
+/// How many op texts [`PARSED_OPS`] keeps before it starts over.
+const PARSED_OPS_MAX: usize = 4096;
+
+/// The op in `text`, parsed at most once per distinct text (see
+/// [`PARSED_OPS`]); errors are not kept.
+fn parse_op(text: &str) -> Result<Rc<Op>, String> {
+    PARSED_OPS.with_borrow_mut(|parsed| {
+        if let Some(op) = parsed.get(text) {
+            return Ok(Rc::clone(op));
+        }
+        let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let op = Rc::new(Op::from_value(&value).map_err(|e| e.to_string())?);
+        if parsed.len() >= PARSED_OPS_MAX {
+            parsed.clear();
+        }
+        parsed.insert(text.into(), Rc::clone(&op));
+        Ok(op)
+    })
 }
 
 /// What a session recorded, for the report.
@@ -611,6 +645,28 @@ pub struct Records {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_distinct_op_text_is_parsed_once() {
+        let text = r#"[{"p":["log",0],"li":"parsed once"}]"#;
+        let first = parse_op(text).expect("a valid op");
+        let again = parse_op(text).expect("the same op");
+        assert!(
+            Rc::ptr_eq(&first, &again),
+            "the second receipt reuses the parse"
+        );
+        let expected = Op::from_value(&json!([{"p": ["log", 0], "li": "parsed once"}])).unwrap();
+        assert_eq!(*first, expected);
+        let other = parse_op(r#"[{"p":["n"],"na":2}]"#).expect("another op");
+        assert!(!Rc::ptr_eq(&first, &other));
+        for bad in [r#"[{"p":["n"],"na":"x"}]"#, "[", r#"{"not":"an op"}"#] {
+            assert!(parse_op(bad).is_err(), "{bad}");
+            assert!(
+                parse_op(bad).is_err(),
+                "an error is not remembered as an op: {bad}"
+            );
+        }
+    }
 
     fn drain(session: &mut Session) -> Vec<Value> {
         std::iter::from_fn(|| session.poll_transmit())

@@ -179,7 +179,7 @@ impl OpMessage<'_> {
             v: self.v,
             src: own(self.src),
             seq: self.seq,
-            body: self.body,
+            body: self.body.into_owned(),
             error: self.error,
         }
     }
@@ -228,22 +228,66 @@ pub struct OpMessage<'a> {
     /// The submitter's sequence number.
     pub seq: Option<u64>,
     /// What the message carries.
-    pub body: OpBody,
+    pub body: OpBody<'a>,
     /// Set when the server rejected a submit; the message then echoes it.
     pub error: Option<ServerError>,
 }
 
 /// The payload of an `op` message.
 #[derive(Debug, Clone, PartialEq)]
-pub enum OpBody {
+pub enum OpBody<'a> {
     /// No payload: the acknowledgement of the receiver's own submit.
     Ack,
-    /// A json0 edit.
-    Edit(Value),
+    /// A json0 edit, as its JSON text: every peer of a document receives the
+    /// same text, and the session parses each distinct one once.
+    Edit(RawJson<'a>),
     /// A create, with the document's initial data.
     Create(Value),
     /// A delete.
     Del,
+}
+
+impl OpBody<'_> {
+    fn into_owned(self) -> OpBody<'static> {
+        match self {
+            OpBody::Ack => OpBody::Ack,
+            OpBody::Edit(raw) => OpBody::Edit(RawJson(Cow::Owned(raw.0.into_owned()))),
+            OpBody::Create(data) => OpBody::Create(data),
+            OpBody::Del => OpBody::Del,
+        }
+    }
+}
+
+/// The text of one JSON value, borrowed from the message where it can be.
+/// Equal when the values are, however they are written.
+#[derive(Debug, Clone)]
+pub struct RawJson<'a>(Cow<'a, str>);
+
+impl RawJson<'_> {
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<Value> for RawJson<'static> {
+    fn from(value: Value) -> Self {
+        RawJson(Cow::Owned(value.to_string()))
+    }
+}
+
+impl PartialEq for RawJson<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        let parse = |s: &str| serde_json::from_str::<Value>(s).ok();
+        self.0 == other.0
+            || matches!((parse(&self.0), parse(&other.0)), (Some(a), Some(b)) if a == b)
+    }
+}
+
+impl std::fmt::Display for RawJson<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 #[derive(Deserialize)]
@@ -320,7 +364,7 @@ fn parse_general(text: &str) -> Result<Incoming<'_>, serde_json::Error> {
         }
         "op" => {
             let body = if let Some(op) = raw.op {
-                OpBody::Edit(op)
+                OpBody::Edit(op.into())
             } else if let Some(create) = raw.create {
                 OpBody::Create(create.get("data").cloned().unwrap_or(Value::Null))
             } else if raw.del.is_some() {
@@ -344,15 +388,16 @@ fn parse_general(text: &str) -> Result<Incoming<'_>, serde_json::Error> {
 
 /// The common case without serde's machinery: an ack or a broadcast op,
 /// ten of which a client reads per op it submits (serde's derived parse of
-/// the envelope was a quarter of the load generator's CPU). Only the op
-/// itself goes through serde, where it stands. Anything unusual (an escape, whitespace, a
+/// the envelope was a quarter of the load generator's CPU). The op itself
+/// is only checked for syntax, where it stands, and kept as text (see
+/// [`OpBody::Edit`]). Anything unusual (an escape, whitespace, a
 /// non-integer number, a duplicate key, an error, a create or a delete)
 /// makes it give up, and [`parse`] takes the general path, so both always
 /// agree (tested). It knows only the fields the server sends in these.
 mod fast {
     use std::borrow::Cow;
 
-    use super::{Incoming, OpBody, OpMessage};
+    use super::{Incoming, OpBody, OpMessage, RawJson};
 
     pub(super) fn op_message(text: &str) -> Option<Incoming<'_>> {
         let mut p = Scanner { text, at: 0 };
@@ -384,7 +429,7 @@ mod fast {
         if p.at != text.len() || a != Some("op") {
             return None;
         }
-        let body = op.map_or(OpBody::Ack, OpBody::Edit);
+        let body = op.map_or(OpBody::Ack, |raw| OpBody::Edit(RawJson(Cow::Borrowed(raw))));
         Some(Incoming::Op(OpMessage {
             c: c.map(Cow::Borrowed),
             d: d.map(Cow::Borrowed),
@@ -452,14 +497,16 @@ mod fast {
             Some(Some(n))
         }
 
-        /// Any JSON value but null (which serde reads as an absent
-        /// field), parsed where it stands.
-        fn value(&mut self) -> Option<serde_json::Value> {
+        /// The text of any JSON value but null (which serde reads as an
+        /// absent field), its syntax checked where it stands without
+        /// building it.
+        fn value(&mut self) -> Option<&'a str> {
             let mut values = serde_json::Deserializer::from_str(&self.text[self.at..])
-                .into_iter::<serde_json::Value>();
-            let value = values.next()?.ok()?;
-            self.at += values.byte_offset();
-            (value != serde_json::Value::Null).then_some(value)
+                .into_iter::<serde::de::IgnoredAny>();
+            values.next()?.ok()?;
+            let raw = &self.text[self.at..self.at + values.byte_offset()];
+            self.at += raw.len();
+            (raw.trim_start() != "null").then_some(raw)
         }
     }
 }
@@ -586,7 +633,10 @@ mod tests {
         let Incoming::Op(op) = op.unwrap() else {
             panic!()
         };
-        assert_eq!(op.body, OpBody::Edit(json!([{"p": ["log", 1], "ld": "x"}])));
+        assert_eq!(
+            op.body,
+            OpBody::Edit(json!([{"p": ["log", 1], "ld": "x"}]).into())
+        );
         assert!(
             matches!(
                 (&op.c, &op.d, &op.src),
