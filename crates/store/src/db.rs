@@ -227,16 +227,16 @@ fn bind_op<'q, DB: sqlx::Database>(
     op: &OpRow,
 ) -> sqlx::query::Query<'q, DB, DB::Arguments>
 where
-    for<'t> &'t str: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Arc<str>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
     query
-        .bind(op.collection.as_str())
-        .bind(op.doc_id.as_str())
+        .bind(Arc::clone(&op.collection))
+        .bind(Arc::clone(&op.doc_id))
         .bind(op.v)
-        .bind(op.src.as_str())
+        .bind(Arc::clone(&op.src))
         .bind(op.seq)
-        .bind(op.body.as_str())
+        .bind(Arc::clone(&op.body))
         .bind(op.ts)
 }
 
@@ -434,7 +434,7 @@ async fn write_batch(
         .enumerate()
         .filter_map(|(i, row)| match row {
             WriteRow::Op(op) => keys
-                .insert((op.collection.as_str(), op.doc_id.as_str(), op.v))
+                .insert((&*op.collection, &*op.doc_id, op.v))
                 .then_some((i, op)),
             WriteRow::Snapshot(_) | WriteRow::Chat(_) => None,
         })
@@ -677,15 +677,15 @@ async fn write_batch_sqlite(
         let stored: Option<(String, i64, String)> = sqlx::query_as(
             "SELECT src, seq, body FROM ops WHERE collection = $1 AND doc_id = $2 AND v = $3",
         )
-        .bind(op.collection.as_str())
-        .bind(op.doc_id.as_str())
+        .bind(&*op.collection)
+        .bind(&*op.doc_id)
         .bind(op.v)
         .fetch_optional(&mut **conn)
         .await
         // The batch is committed: not a statement to retry.
         .map_err(BatchError::Transaction)?;
         changed[*i] = stored
-            .is_some_and(|(src, seq, body)| src == op.src && seq == op.seq && body == op.body);
+            .is_some_and(|(src, seq, body)| *src == *op.src && seq == op.seq && *body == *op.body);
     }
     Ok(changed)
 }
@@ -716,7 +716,7 @@ where
         stored.insert(key);
     }
     for (i, op) in ops {
-        changed[*i] = stored.contains(&(op.collection.as_str(), op.doc_id.as_str(), op.v));
+        changed[*i] = stored.contains(&(&*op.collection, &*op.doc_id, op.v));
     }
     Ok(())
 }

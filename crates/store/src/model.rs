@@ -1,6 +1,8 @@
 //! The stored records ([`StoredOp`], [`OpBody`], [`StoredSnapshot`],
 //! [`LoadedDoc`]) and their row form: integers as `i64`, JSON as text.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -108,15 +110,18 @@ impl OpBody {
     }
 }
 
-/// An op as bound to the `ops` table.
+/// An op as bound to the `ops` table. The strings are `Arc<str>` because
+/// sqlx binds those by handing SQLite's worker thread the `Arc`; a `&str`
+/// it copies into a fresh `Arc<String>`, two allocations and a copy for
+/// each of four strings of every op.
 #[derive(Debug)]
 pub(crate) struct OpRow {
-    pub collection: String,
-    pub doc_id: String,
+    pub collection: Arc<str>,
+    pub doc_id: Arc<str>,
     pub v: i64,
-    pub src: String,
+    pub src: Arc<str>,
     pub seq: i64,
-    pub body: String,
+    pub body: Arc<str>,
     pub ts: i64,
 }
 
@@ -182,12 +187,12 @@ impl OpRow {
         check_name(doc_id)?;
         check_name(&op.src)?;
         Ok(OpRow {
-            collection: collection.to_owned(),
-            doc_id: doc_id.to_owned(),
+            collection: collection.into(),
+            doc_id: doc_id.into(),
             v: to_i64(op.v)?,
-            src: op.src.clone(),
+            src: op.src.as_str().into(),
             seq: to_i64(op.seq)?,
-            body: op.body.to_text(),
+            body: op.body.to_text().into(),
             ts: op.ts,
         })
     }
