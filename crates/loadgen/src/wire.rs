@@ -460,15 +460,20 @@ mod fast {
             self.peek_is(byte).then(|| self.at += 1)
         }
 
-        /// A string without escapes, borrowed.
+        /// A string without escapes, borrowed. One pass: it stops at the
+        /// closing quote, or gives up at an escape or a control character
+        /// (which JSON does not allow unescaped).
         fn string(&mut self) -> Option<&'a str> {
             self.eat(b'"')?;
             let rest = &self.text.as_bytes()[self.at..];
-            let len = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
-            if rest[len] != b'"' || rest[..len].iter().any(|&b| b < 0x20) {
+            let len = rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+            if rest[len] != b'"' {
                 return None;
             }
-            let s = &self.text[self.at..self.at + len];
+            // Both ends are ASCII quotes, so both are char boundaries.
+            let s = self.text.get(self.at..self.at + len)?;
             self.at += len + 1;
             Some(s)
         }
