@@ -234,6 +234,14 @@ async fn connection(
     let writer = async {
         let mut ping = tokio::time::interval(PING_EVERY);
         ping.tick().await;
+        // Made once and polled by every select below: a fresh future per
+        // pass would register with (and leave) the kick's and the shutdown
+        // signal's waiter lists for every burst this connection sends.
+        let kicked = kick.kicked();
+        let shutting_down = async {
+            let _ = shutdown.wait_for(|s| *s).await;
+        };
+        tokio::pin!(kicked, shutting_down);
         loop {
             tokio::select! {
                 out = rx.rx.recv() => {
@@ -246,14 +254,14 @@ async fn connection(
                             Written::Failed => return None,
                             Written::Close(code, reason) => return Some((code, reason)),
                         },
-                        () = kick.kicked() => return Some((SLOW_CONSUMER, "slow consumer")),
-                        () = async { let _ = shutdown.wait_for(|s| *s).await; } => {
+                        () = &mut kicked => return Some((SLOW_CONSUMER, "slow consumer")),
+                        () = &mut shutting_down => {
                             return Some((GOING_AWAY, "server shutting down"));
                         }
                     }
                 }
-                () = kick.kicked() => return Some((SLOW_CONSUMER, "slow consumer")),
-                () = async { let _ = shutdown.wait_for(|s| *s).await; } => {
+                () = &mut kicked => return Some((SLOW_CONSUMER, "slow consumer")),
+                () = &mut shutting_down => {
                     return Some((GOING_AWAY, "server shutting down"));
                 }
                 _ = ping.tick() => {

@@ -128,6 +128,9 @@ pub(crate) struct DocActor {
     pending: VecDeque<Pending>,
     snapshot_v: u64,
     outbox: Outbox,
+    /// `sync_ops_committed_total`, looked up once: `counter!` finds the
+    /// handle in the recorder's registry by hashing its key on every call.
+    ops_committed: metrics::Counter,
 }
 
 /// Acks and broadcasts of the commits finished in one go, per connection,
@@ -206,6 +209,7 @@ impl DocActor {
             pending: VecDeque::new(),
             snapshot_v,
             outbox: Outbox::default(),
+            ops_committed: metrics::counter!("sync_ops_committed_total"),
         };
         actor.serve().await;
     }
@@ -465,7 +469,7 @@ impl DocActor {
                 self.outbox.push(&conn, ack);
             }
             Pending::Commit { op, conn, base, .. } => {
-                metrics::counter!("sync_ops_committed_total").increment(1);
+                self.ops_committed.increment(1);
                 let ack = wire::ack(&self.key.collection, &self.key.id, op.v, &op.src, op.seq);
                 if !self.subscribers.contains_key(&conn.id) {
                     // Not subscribed: send what it missed, then the ack.
