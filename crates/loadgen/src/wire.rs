@@ -259,7 +259,8 @@ impl OpBody<'_> {
 }
 
 /// The text of one JSON value, borrowed from the message where it can be.
-/// Equal when the values are, however they are written.
+/// Equal when the values are, however they are written: the general parse
+/// re-serializes what the fast path keeps verbatim, and tests compare them.
 #[derive(Debug, Clone)]
 pub struct RawJson<'a>(Cow<'a, str>);
 

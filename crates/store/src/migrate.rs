@@ -2,10 +2,9 @@
 //! time, applied in order and recorded in `schema_migrations`.
 //!
 //! Each backend has its own files because the best DDL differs (SQLite's
-//! `STRICT`); the tables and columns they create must
-//! stay the same, since every other statement is shared. A migration is
-//! never edited once released: a change is a new, higher-numbered file for
-//! both backends.
+//! `STRICT`); the tables and columns they create must stay the same, since
+//! every other statement is shared. A migration is never edited once
+//! released: a change is a new, higher-numbered file for both backends.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

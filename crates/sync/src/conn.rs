@@ -30,46 +30,17 @@ pub enum Outgoing {
 
 impl Outgoing {
     /// The text messages it carries, in order (none for `Close`). Nearly
-    /// every item is one `Text`, so that takes no allocation.
-    pub fn into_messages(self) -> Messages {
-        Messages(match self {
-            Outgoing::Text(b) => MessagesInner::One(Some(b)),
-            Outgoing::Batch(items) => MessagesInner::Many(items.into_iter()),
-            Outgoing::Close { .. } => MessagesInner::One(None),
-        })
-    }
-}
-
-/// The messages of one [`Outgoing`], in order.
-#[derive(Debug)]
-pub struct Messages(MessagesInner);
-
-#[derive(Debug)]
-enum MessagesInner {
-    One(Option<Bytes>),
-    Many(std::vec::IntoIter<Bytes>),
-}
-
-impl Iterator for Messages {
-    type Item = Bytes;
-
-    fn next(&mut self) -> Option<Bytes> {
-        match &mut self.0 {
-            MessagesInner::One(one) => one.take(),
-            MessagesInner::Many(many) => many.next(),
-        }
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = match &self.0 {
-            MessagesInner::One(one) => usize::from(one.is_some()),
-            MessagesInner::Many(many) => many.len(),
+    /// every item is one `Text`, which this hands over without allocating
+    /// (an empty `Vec` allocates nothing).
+    pub fn into_messages(self) -> impl Iterator<Item = Bytes> {
+        let (one, many) = match self {
+            Outgoing::Text(b) => (Some(b), Vec::new()),
+            Outgoing::Batch(items) => (None, items),
+            Outgoing::Close { .. } => (None, Vec::new()),
         };
-        (n, Some(n))
+        one.into_iter().chain(many)
     }
 }
-
-impl ExactSizeIterator for Messages {}
 
 /// A cheap, clonable handle for queueing messages to one connection.
 #[derive(Debug, Clone)]
