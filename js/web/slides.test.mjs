@@ -223,6 +223,20 @@ const zoomOf = async (page) => {
   return { zoom: Number(await b.getAttribute('data-zoom')), pan: (await b.getAttribute('data-pan')).split(',').map(Number) };
 };
 
+/**
+ * The deck's shared zoom and pan once the server has the gesture's last step:
+ * a drag or a pinch sends several ops, and the server passes through each, so
+ * the first value past a threshold may be an intermediate one. Waits until it
+ * also equals what `page` (the one who gestured) shows, and `ok` holds.
+ */
+async function settledGesture(deck, page, ok, what) {
+  return h.waitUntil(async () => {
+    const d = await deck();
+    const mine = await zoomOf(page);
+    return ok(d) && d.zoom === mine.zoom && JSON.stringify(d.pan) === JSON.stringify(mine.pan) ? d : null;
+  }, { what });
+}
+
 /** Waits until `page` shows `want` ({zoom, pan}) and has rendered at that zoom. */
 async function waitZoom(page, want, what) {
   let last;
@@ -262,10 +276,7 @@ test('zoom and pan are shared while following, alone while browsing alone, and s
   await ana.page.mouse.down();
   await ana.page.mouse.move(cx - 150, cy - 80, { steps: 8 });
   await ana.page.mouse.up();
-  const dragged = await h.waitUntil(async () => {
-    const d = await deck();
-    return d.pan[0] > 0.55 && d.pan[1] > 0.55 ? d : null;
-  }, { what: 'the server to have Ana’s pan' });
+  const dragged = await settledGesture(deck, ana.page, (d) => d.pan[0] > 0.55 && d.pan[1] > 0.55, 'the server to have Ana’s pan');
   await waitZoom(bruno.page, { zoom: dragged.zoom, pan: dragged.pan }, 'Bruno: panned with Ana');
 
   // Ctrl+wheel zooms in at the cursor.
@@ -315,10 +326,7 @@ test('zoom and pan are shared while following, alone while browsing alone, and s
   for (let d = 50; d <= 120; d += 10) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: fingers(d) });
   await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
   await cdp.detach();
-  const pinched = await h.waitUntil(async () => {
-    const d = await deck();
-    return d.zoom > 2.5 ? d : null;
-  }, { what: 'the server to have Ana’s pinch zoom (about 3×)' });
+  const pinched = await settledGesture(deck, ana.page, (d) => d.zoom > 2.5, 'the server to have Ana’s pinch zoom (about 3×)');
   await waitZoom(bruno.page, { zoom: pinched.zoom, pan: pinched.pan }, 'Bruno: zoomed by Ana’s pinch');
   await ana.page.getByTestId('slides-zoom-reset').click();
   await waitZoom(bruno.page, { zoom: 1, pan: [0.5, 0.5] }, 'Bruno: the whole page after the reset button');
