@@ -151,7 +151,7 @@ pub(crate) fn build(facts: RunFacts, results: &[Option<ClientResult>]) -> Report
 
     let mut broadcast_samples = Vec::new();
     for result in results.iter().flatten().filter(|r| r.participated) {
-        for recv in &result.records.recv {
+        for recv in result.records.recv.iter() {
             let Some(sender) = results.get(recv.from as usize).and_then(Option::as_ref) else {
                 continue;
             };

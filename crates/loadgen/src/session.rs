@@ -19,6 +19,7 @@ use ot::{Op, Side};
 use serde_json::{Value, json};
 
 use crate::errors::{ErrorKind, ErrorTally};
+use crate::stats::ChunkedLog;
 use crate::wire::{self, DocReply, Hello, Incoming, OpBody, OpMessage};
 
 /// The list in the document is trimmed with `ld` once it is this long, so
@@ -99,7 +100,7 @@ pub struct Session {
     peers: Option<Arc<PeerMap>>,
     seq_base: u64,
     sent: Vec<Sent>,
-    recv: Vec<Recv>,
+    recv: ChunkedLog<Recv>,
     errors: ErrorTally,
     transmit: VecDeque<String>,
 }
@@ -125,7 +126,7 @@ impl Session {
             peers: None,
             seq_base: 1,
             sent: Vec::new(),
-            recv: Vec::new(),
+            recv: ChunkedLog::default(),
             errors: ErrorTally::default(),
             transmit: VecDeque::new(),
         };
@@ -637,7 +638,7 @@ pub struct Records {
     /// Ops submitted while recording, by `seq - seq_base`.
     pub sent: Vec<Sent>,
     /// Peers' ops received while recording.
-    pub recv: Vec<Recv>,
+    pub recv: ChunkedLog<Recv>,
     /// Errors counted by the session.
     pub errors: ErrorTally,
 }
@@ -760,7 +761,7 @@ mod tests {
             }]
         );
         assert_eq!(
-            records.recv,
+            records.recv.iter().copied().collect::<Vec<_>>(),
             vec![Recv {
                 from: 0,
                 seq: 2,
