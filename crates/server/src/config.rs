@@ -66,6 +66,10 @@ pub struct ServeConfig {
     /// Save a document snapshot every this many versions.
     #[arg(long, env = "TERTULIA_SNAPSHOT_EVERY", default_value_t = 100)]
     pub snapshot_every: u64,
+    /// Ops each open document keeps in memory to transform late ops and
+    /// catch clients up; older ones are read from the database.
+    #[arg(long, env = "TERTULIA_DOC_HISTORY", default_value_t = 128)]
+    pub doc_history: usize,
     /// Seconds a document without subscribers stays in memory.
     #[arg(long, env = "TERTULIA_DOC_IDLE_SECS", default_value_t = 60)]
     pub doc_idle_secs: u64,
@@ -164,6 +168,7 @@ impl ServeConfig {
             max_subscriptions: self.max_subscriptions,
             send_queue: self.send_queue,
             snapshot_every: self.snapshot_every.max(1),
+            history_in_memory: self.doc_history,
             idle_timeout: Duration::from_secs(self.doc_idle_secs),
             ..sync::Limits::default()
         }
@@ -342,6 +347,15 @@ mod tests {
         let flag = parse("", &["--worker-threads", "4"]).unwrap();
         assert_eq!(flag.worker_threads(8), 4);
         assert!(parse("", &["--worker-threads", "0"]).is_err());
+    }
+
+    #[test]
+    fn doc_history_reaches_the_sync_limits() {
+        assert_eq!(parse("", &[]).unwrap().limits().history_in_memory, 128);
+        let file = parse("doc_history = 16\n", &[]).unwrap();
+        assert_eq!(file.limits().history_in_memory, 16);
+        let flag = parse("", &["--doc-history", "0"]).unwrap();
+        assert_eq!(flag.limits().history_in_memory, 0, "0 keeps no history");
     }
 
     #[test]

@@ -102,7 +102,10 @@ enum Pending {
     Commit {
         op: Arc<CommittedOp>,
         conn: ConnTx,
-        base: u64,
+        /// The ops it was transformed against: a client that is not
+        /// subscribed receives them before its ack. Kept from the submit
+        /// because the history in memory may no longer reach back that far.
+        missed: Vec<Arc<CommittedOp>>,
         request: Arc<str>,
     },
     Duplicate {
@@ -406,11 +409,14 @@ impl DocActor {
     async fn submit(&mut self, conn: ConnTx, op: ClientOp, request: Arc<str>) {
         let base = op.v.unwrap_or(self.state.v);
         let (src, seq) = (op.src.clone(), op.seq);
-        let result = match self.missed(base.min(self.state.v)).await {
-            Ok(missed) => self.state.prepare(op, &missed),
-            Err(e) => Err(e),
+        let missed = match self.missed(base.min(self.state.v)).await {
+            Ok(missed) => missed,
+            Err(e) => {
+                conn.text(wire::error_reply_raw(&request, &e));
+                return;
+            }
         };
-        let prepared = match result {
+        let prepared = match self.state.prepare(op, &missed) {
             Ok(p) => p,
             Err(e) => {
                 conn.text(wire::error_reply_raw(&request, &e));
@@ -437,7 +443,7 @@ impl DocActor {
                         self.pending.push_back(Pending::Commit {
                             op: committed,
                             conn,
-                            base,
+                            missed,
                             request,
                         });
                     }
@@ -468,19 +474,15 @@ impl DocActor {
                 let ack = wire::ack(&self.key.collection, &self.key.id, v, &src, seq);
                 self.outbox.push(&conn, ack);
             }
-            Pending::Commit { op, conn, base, .. } => {
+            Pending::Commit {
+                op, conn, missed, ..
+            } => {
                 self.ops_committed.increment(1);
                 let ack = wire::ack(&self.key.collection, &self.key.id, op.v, &op.src, op.seq);
                 if !self.subscribers.contains_key(&conn.id) {
                     // Not subscribed: send what it missed, then the ack.
-                    for missed in self
-                        .state
-                        .ops_since(base)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .take_while(|o| o.v < op.v)
-                    {
-                        self.outbox.push(&conn, missed.wire.clone());
+                    for m in &missed {
+                        self.outbox.push(&conn, m.wire.clone());
                     }
                 }
                 self.outbox.push(&conn, ack);

@@ -23,7 +23,8 @@ pub struct Limits {
     pub send_queue: usize,
     /// Save a snapshot every this many versions.
     pub snapshot_every: u64,
-    /// Ops kept in memory per document for transforms and catch-up.
+    /// Ops kept in memory per document for transforms and catch-up; a
+    /// client further behind is served from the store.
     pub history_in_memory: usize,
     /// Commands queued per document task.
     pub doc_queue: usize,
@@ -46,7 +47,11 @@ impl Default for Limits {
             max_subscriptions: 1000,
             send_queue: 1024,
             snapshot_every: 100,
-            history_in_memory: 1000,
+            // A client is rarely more than a few ops behind, and the
+            // history is the bulk of an open document's memory. With 1000
+            // the oldest op dropped at each commit was cold in the cache:
+            // 128 took 10% more ops/s at full load (7 pairs, 6 better).
+            history_in_memory: 128,
             doc_queue: 1024,
             max_in_flight: 512,
             idle_timeout: Duration::from_secs(60),

@@ -2,3 +2,4 @@
 
 mod commit_failure;
 mod fuzz;
+mod history;
