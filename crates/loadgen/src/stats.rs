@@ -58,15 +58,20 @@ pub fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-/// Entries per chunk of a [`ChunkedLog`]: 16 Ki receipts are 256 KiB.
-const CHUNK_LEN: usize = 16 * 1024;
+/// Entries in a [`ChunkedLog`]'s first chunk; each further chunk is as big
+/// as the log so far, up to [`MAX_CHUNK_LEN`].
+const FIRST_CHUNK_LEN: usize = 256;
+/// Entries per chunk once the log is big: 16 Ki receipts are 256 KiB.
+const MAX_CHUNK_LEN: usize = 16 * 1024;
 
-/// An append-only list kept in fixed-size chunks. A `Vec` that grows by
-/// doubling copies everything it holds into fresh memory each time, and
-/// the kernel must zero that memory first: recording every receipt that
-/// way (nine per op at full load) was a sixteenth of the load generator's
-/// CPU, taken from the cores the server under test needs. A chunk is
-/// written once and never moves.
+/// An append-only list kept in chunks. A `Vec` that grows by doubling
+/// copies everything it holds into fresh memory each time, and the kernel
+/// must zero that memory first: recording every receipt that way (nine
+/// per op at full load) was a sixteenth of the load generator's CPU, taken
+/// from the cores the server under test needs. A chunk is written once and
+/// never moves. Chunks start small: a thousand clients each starting with
+/// a full-size chunk touched 256 MiB at once, and the page faults stalled
+/// every client for hundreds of milliseconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChunkedLog<T> {
     chunks: Vec<Vec<T>>,
@@ -82,9 +87,10 @@ impl<T> ChunkedLog<T> {
     /// Appends `item`.
     pub fn push(&mut self, item: T) {
         match self.chunks.last_mut() {
-            Some(chunk) if chunk.len() < CHUNK_LEN => chunk.push(item),
+            Some(chunk) if chunk.len() < chunk.capacity() => chunk.push(item),
             _ => {
-                let mut chunk = Vec::with_capacity(CHUNK_LEN);
+                let len = self.len().clamp(FIRST_CHUNK_LEN, MAX_CHUNK_LEN);
+                let mut chunk = Vec::with_capacity(len);
                 chunk.push(item);
                 self.chunks.push(chunk);
             }
@@ -115,13 +121,21 @@ mod tests {
     fn chunked_log_keeps_order_across_chunks() {
         let mut log = ChunkedLog::default();
         assert!(log.is_empty());
-        let n = CHUNK_LEN * 2 + 3;
+        let n = MAX_CHUNK_LEN * 3 + 3;
         for i in 0..n {
             log.push(i);
         }
         assert_eq!(log.len(), n);
-        assert_eq!(log.chunks.len(), 3, "full chunks are not grown");
         assert!(log.iter().copied().eq(0..n));
+        let sizes: Vec<usize> = log.chunks.iter().map(Vec::capacity).collect();
+        // Small at first, then as big as the log so far, up to the cap.
+        let mut expected = vec![FIRST_CHUNK_LEN];
+        while expected.iter().sum::<usize>() < n {
+            let so_far: usize = expected.iter().sum();
+            expected.push(so_far.clamp(FIRST_CHUNK_LEN, MAX_CHUNK_LEN));
+        }
+        assert_eq!(sizes, expected);
+        assert_eq!(*sizes.last().unwrap(), MAX_CHUNK_LEN);
     }
 
     #[test]
