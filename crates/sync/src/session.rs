@@ -127,6 +127,10 @@ impl Session {
             )));
             return;
         }
+        if let Some((key, submit)) = self.quick_submit(text) {
+            self.docs.send(&key, submit).await;
+            return;
+        }
         let request = match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(m)) => m,
             Ok(_) => {
@@ -410,18 +414,71 @@ impl Session {
         Ok(())
     }
 
+    /// An edit `op` in its usual shape, checked by the same rules as
+    /// [`Session::submit`] but read straight into typed fields: the `Value`
+    /// tree of the envelope (a map, its keys and strings) was most of the
+    /// cost of reading a submit. Anything else (other fields, escapes in
+    /// the strings, a create or delete, a failed check) returns `None` and
+    /// goes the general way, which also writes every error reply, so
+    /// both ways accept and refuse the same messages.
+    fn quick_submit(&mut self, text: &str) -> Option<(DocKey, DocCommand)> {
+        let r: QuickOp<'_> = serde_json::from_str(text).ok()?;
+        let name_ok =
+            |s: &str| !s.is_empty() && s != "__proto__" && s != "constructor" && s.len() <= 256;
+        if r.a != "op" || !name_ok(r.c) || !name_ok(r.d) || !self.access.doc_allowed(r.d) {
+            return None;
+        }
+        let src = match r.src {
+            None => self.src.clone(),
+            Some(s) if s == self.src || self.is_own_client_id(s) => s.to_owned(),
+            Some(_) => return None,
+        };
+        match &r.op {
+            Value::Array(c) if c.len() <= self.docs.limits().max_op_components => {}
+            _ => return None,
+        }
+        let op = ot::Op::from_value(&r.op).ok()?;
+        self.take_token().ok()?;
+        let key = DocKey {
+            collection: r.c.to_owned(),
+            id: r.d.to_owned(),
+        };
+        let submit = DocCommand::Submit {
+            conn: self.conn.clone(),
+            op: ClientOp {
+                src,
+                seq: r.seq,
+                v: r.v,
+                body: Body::Edit(op),
+            },
+            request: text.into(),
+        };
+        Some((key, submit))
+    }
+
+    /// Whether `id` is a client id of this connection's participant.
+    fn is_own_client_id(&self, id: &str) -> bool {
+        id.strip_prefix(self.access.participant.as_str())
+            .is_some_and(|r| r.starts_with('.'))
+    }
+
     async fn submit(&mut self, request: &Map<String, Value>, raw: &str) -> Result<(), SyncError> {
+        let (key, cmd) = self.submit_command(request, raw)?;
+        self.docs.send(&key, cmd).await;
+        Ok(())
+    }
+
+    /// The document and command for an `op` request.
+    fn submit_command(
+        &mut self,
+        request: &Map<String, Value>,
+        raw: &str,
+    ) -> Result<(DocKey, DocCommand), SyncError> {
         let key = self.doc_key(request)?;
         self.take_token()?;
         let src = match request.get("src") {
             None | Some(Value::Null) => self.src.clone(),
-            Some(Value::String(s))
-                if *s == self.src
-                    || s.strip_prefix(self.access.participant.as_str())
-                        .is_some_and(|r| r.starts_with('.')) =>
-            {
-                s.clone()
-            }
+            Some(Value::String(s)) if *s == self.src || self.is_own_client_id(s) => s.clone(),
             Some(_) => {
                 return Err(SyncError::Forbidden(
                     "ops may only be submitted as this participant".into(),
@@ -440,8 +497,7 @@ impl Session {
             op,
             request: raw.into(),
         };
-        self.docs.send(&key, cmd).await;
-        Ok(())
+        Ok((key, cmd))
     }
 
     async fn publish_presence(&mut self, request: &Map<String, Value>) -> Result<(), SyncError> {
@@ -609,6 +665,25 @@ fn bulk_ids(r: &Map<String, Value>) -> Result<Vec<(String, Option<u64>)>, SyncEr
 }
 
 /// The body of an `op` message: `create`, `op` or `del` (ShareDB's checkOp).
+/// The shape of nearly every submit, for [`Session::quick_submit`]. The
+/// strings are borrowed, so one with an escape fails here and takes the
+/// general path; so do a duplicate or unknown field, a missing `seq` and a
+/// `v` or `seq` that is not a non-negative integer.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QuickOp<'a> {
+    a: &'a str,
+    c: &'a str,
+    d: &'a str,
+    v: Option<u64>,
+    src: Option<&'a str>,
+    seq: u64,
+    op: Value,
+    /// The npm client's `x: {}` (extra data); nothing reads it.
+    #[serde(default, rename = "x")]
+    _x: Option<serde::de::IgnoredAny>,
+}
+
 fn parse_body(r: &Map<String, Value>, max_components: usize) -> Result<Body, SyncError> {
     if let Some(create) = r.get("create").filter(|c| !c.is_null()) {
         let Value::Object(create) = create else {
@@ -666,5 +741,85 @@ mod tests {
         assert!(a.channel_allowed("elements.A:x"));
         assert!(a.channel_allowed("A:cursors"));
         assert!(!a.channel_allowed("elements.B"));
+    }
+
+    /// The document and op a submit command carries.
+    fn submitted(cmd: (DocKey, DocCommand)) -> (DocKey, ClientOp) {
+        match cmd {
+            (key, DocCommand::Submit { op, .. }) => (key, op),
+            (_, other) => panic!("not a submit: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_quick_submit_takes_only_what_the_general_one_takes_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = store::Store::open(&url, store::StoreOptions::default())
+            .await
+            .unwrap();
+        let limits = crate::Limits {
+            max_op_components: 2,
+            ..crate::Limits::default()
+        };
+        let docs = Docs::new(store, std::sync::Arc::new(limits));
+        let (tx, _rx) = crate::conn::channel(1, 16);
+        let access = Access {
+            room: "r".into(),
+            participant: "p".into(),
+        };
+        let mut session = Session::new(tx, access, "p.1".into(), docs, Presence::default());
+        let edit = r#""op":[{"p":["l",0],"li":"x"}]"#;
+        let taken = [
+            format!(r#"{{"a":"op","c":"e","d":"r","v":3,"seq":1,{edit}}}"#),
+            format!(r#"{{"seq":9,{edit},"d":"r:notes","c":"e","a":"op","src":"p.1"}}"#),
+            format!(r#"{{"a":"op","c":"e","d":"r","v":null,"seq":1,"src":"p.old",{edit}}}"#),
+            r#"{"a":"op","c":"e","d":"r","seq":2,"op":[]}"#.to_string(),
+            // as the npm client sends it
+            format!(r#"{{"a":"op","c":"e","d":"r","v":7,"seq":3,"x":{{}},{edit}}}"#),
+            format!(r#"{{"a":"op","c":"e","d":"r","seq":4,"x":[1,{{"y":null}}],{edit}}}"#),
+        ];
+        let refused_or_general = [
+            // other actions, bodies and fields
+            r#"{"a":"s","c":"e","d":"r"}"#.to_string(),
+            r#"{"a":"op","c":"e","d":"r","v":0,"seq":1,"create":{"type":"json0","data":{}}}"#
+                .to_string(),
+            r#"{"a":"op","c":"e","d":"r","v":1,"seq":1,"del":true}"#.to_string(),
+            format!(r#"{{"a":"op","c":"e","d":"r","seq":1,"xx":1,{edit}}}"#),
+            format!(r#"{{"a":"op","c":"e","d":"r","seq":1,"create":null,{edit}}}"#),
+            format!(r#"{{"a":"op","c":"e","d":"r","seq":1,"seq":2,{edit}}}"#),
+            // escapes, and values the checks refuse
+            format!(r#"{{"a":"op","c":"e","d":"\u0072","seq":1,{edit}}}"#),
+            format!(r#"{{"a":"op","c":"e","d":"r","v":-1,"seq":1,{edit}}}"#),
+            format!(r#"{{"a":"op","c":"e","d":"r","v":1.5,"seq":1,{edit}}}"#),
+            format!(r#"{{"a":"op","c":"e","d":"r","seq":null,{edit}}}"#),
+            format!(r#"{{"a":"op","c":"e","d":"r",{edit}}}"#),
+            format!(r#"{{"a":"op","c":"","d":"r","seq":1,{edit}}}"#),
+            format!(r#"{{"a":"op","c":"__proto__","d":"r","seq":1,{edit}}}"#),
+            format!(r#"{{"a":"op","c":"e","d":"other","seq":1,{edit}}}"#),
+            format!(r#"{{"a":"op","c":"e","d":"r","seq":1,"src":"q.1",{edit}}}"#),
+            r#"{"a":"op","c":"e","d":"r","seq":1,"op":{"p":[]}}"#.to_string(),
+            r#"{"a":"op","c":"e","d":"r","seq":1,"op":[{"p":["l"],"zz":1}]}"#.to_string(),
+            r#"{"a":"op","c":"e","d":"r","seq":1,"op":[{"p":["a"],"na":1},{"p":["b"],"na":1},{"p":["c"],"na":1}]}"#.to_string(),
+        ];
+        for text in &taken {
+            let quick = session.quick_submit(text).map(submitted);
+            let request = match serde_json::from_str::<Value>(text) {
+                Ok(Value::Object(m)) => m,
+                other => panic!("{other:?}"),
+            };
+            check_request(&request).unwrap();
+            let general = session.submit_command(&request, text).map(submitted);
+            let ((qk, qop), (gk, gop)) = (quick.expect(text), general.expect(text));
+            assert_eq!(qk, gk, "{text}");
+            assert_eq!(
+                (qop.src, qop.seq, qop.v, qop.body),
+                (gop.src, gop.seq, gop.v, gop.body),
+                "{text}"
+            );
+        }
+        for text in &refused_or_general {
+            assert!(session.quick_submit(text).is_none(), "{text:?}");
+        }
     }
 }
