@@ -355,6 +355,85 @@ impl Component {
     }
 }
 
+impl serde::Serialize for PathElem {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            PathElem::Index(i) => s.serialize_i64(*i),
+            PathElem::Key(k) => s.serialize_str(k),
+        }
+    }
+}
+
+/// One member of a component's JSON object, borrowed from the component.
+enum Member<'a> {
+    Path(&'a [PathElem]),
+    Value(&'a Value),
+    Number(f64),
+    Index(i64),
+    Str(&'a str),
+}
+
+impl serde::Serialize for Member<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Member::Path(p) => p.serialize(s),
+            Member::Value(v) => v.serialize(s),
+            Member::Number(n) => js_number(*n).serialize(s),
+            Member::Index(i) => s.serialize_i64(*i),
+            Member::Str(t) => s.serialize_str(t),
+        }
+    }
+}
+
+/// Writes the same JSON as [`Component::to_value`] without building it
+/// (no clone of inserted or deleted values): the sync server prints every
+/// committed op twice, for its subscribers and for the store. The members
+/// come in the order `to_value`'s map keeps (sorted by key), so the two
+/// texts are equal byte for byte.
+impl serde::Serialize for Component {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut members: [Option<(&str, Member<'_>)>; 3] =
+            [Some(("p", Member::Path(&self.path))), None, None];
+        let (one, two) = match &self.kind {
+            Kind::NumberAdd(n) => (("na", Member::Number(*n)), None),
+            Kind::ListInsert(v) => (("li", Member::Value(v)), None),
+            Kind::ListDelete(v) => (("ld", Member::Value(v)), None),
+            Kind::ListReplace { insert, delete } => (
+                ("li", Member::Value(insert)),
+                Some(("ld", Member::Value(delete))),
+            ),
+            Kind::ListMove(to) => (("lm", Member::Index(*to)), None),
+            Kind::ObjectInsert(v) => (("oi", Member::Value(v)), None),
+            Kind::ObjectDelete(v) => (("od", Member::Value(v)), None),
+            Kind::ObjectReplace { insert, delete } => (
+                ("oi", Member::Value(insert)),
+                Some(("od", Member::Value(delete))),
+            ),
+            Kind::StringInsert(t) => (("si", Member::Str(t)), None),
+            Kind::StringDelete(t) => (("sd", Member::Str(t)), None),
+            Kind::Subtype { name, op } => {
+                (("t", Member::Str(name)), Some(("o", Member::Value(op))))
+            }
+        };
+        members[1] = Some(one);
+        members[2] = two;
+        members.sort_by_key(|m| m.as_ref().map(|(key, _)| *key));
+        let mut map = s.serialize_map(Some(members.iter().flatten().count()))?;
+        for (key, member) in members.iter().flatten() {
+            map.serialize_entry(key, member)?;
+        }
+        map.end()
+    }
+}
+
+/// An op writes as the array of its components (see [`Component`]'s).
+impl serde::Serialize for Op {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
 /// A path as JSON (`["notes", "text", 12]`).
 pub fn path_to_value(path: &[PathElem]) -> Value {
     Value::Array(path.iter().map(PathElem::to_value).collect())
@@ -503,9 +582,17 @@ mod tests {
             json!({"p": ["s", 3], "si": "é😀"}),
             json!({"p": ["s", 0], "sd": "x"}),
             json!({"p": ["s"], "t": "text0", "o": [{"p": 0, "i": "x"}]}),
+            json!({"p": [], "na": 0.25}),
+            json!({"p": ["n"], "na": -9007199254740991_i64}),
+            json!({"p": ["n"], "na": 1e300}),
         ] {
             let parsed = Component::from_value(&c).unwrap();
             assert_eq!(parsed.to_value(), c);
+            assert_eq!(
+                serde_json::to_string(&parsed).unwrap(),
+                serde_json::to_string(&c).unwrap(),
+                "Serialize writes what to_value writes"
+            );
         }
     }
 

@@ -88,19 +88,30 @@ pub fn op_message(collection: &str, doc: &str, op: &CommittedOp) -> Bytes {
         kind: &'static str,
         data: &'a Value,
     }
+    // The head's fields are repeated rather than `#[serde(flatten)]`ed:
+    // flattening goes through serde's map machinery, slower than a struct.
     #[derive(Serialize)]
     struct OpMessage<'a> {
-        #[serde(flatten)]
-        head: OpHead<'a>,
+        a: &'static str,
+        c: &'a str,
+        d: &'a str,
+        v: u64,
+        src: &'a str,
+        seq: u64,
         #[serde(skip_serializing_if = "Option::is_none")]
         create: Option<Create<'a>>,
         #[serde(skip_serializing_if = "Option::is_none")]
-        op: Option<Value>,
+        op: Option<&'a ot::Op>,
         #[serde(skip_serializing_if = "Option::is_none")]
         del: Option<bool>,
     }
     let mut message = OpMessage {
-        head: OpHead::new(collection, doc, op.v, &op.src, op.seq),
+        a: "op",
+        c: collection,
+        d: doc,
+        v: op.v,
+        src: &op.src,
+        seq: op.seq,
         create: None,
         op: None,
         del: None,
@@ -112,7 +123,7 @@ pub fn op_message(collection: &str, doc: &str, op: &CommittedOp) -> Bytes {
                 data,
             });
         }
-        Body::Edit(o) => message.op = Some(o.to_value()),
+        Body::Edit(o) => message.op = Some(o),
         Body::Delete => message.del = Some(true),
     }
     to_bytes(&message)
@@ -146,4 +157,48 @@ pub fn doc_reply(action: &str, collection: &str, doc: &str, extra: Option<(&str,
         m.insert(k.into(), v);
     }
     encode(&Value::Object(m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::{ClientOp, DocState};
+
+    #[test]
+    fn committed_ops_print_as_sharedb_sends_them() {
+        let mut doc = DocState::empty("c", "d", 8);
+        let op = |seq, body| ClientOp {
+            src: "p.1".into(),
+            seq,
+            v: None,
+            body,
+        };
+        let data = json!({"l": [], "s": "é"});
+        let create = doc
+            .commit(op(1, Body::Create { data }), 0, 1 << 20)
+            .unwrap();
+        let edit = ot::Op::from_value(
+            &json!([{"p": ["l", 0], "li": {"b": 1, "a": [2]}}, {"p": ["s", 1], "si": "\"x\""}]),
+        )
+        .unwrap();
+        let edit = doc.commit(op(2, Body::Edit(edit)), 0, 1 << 20).unwrap();
+        let delete = doc.commit(op(3, Body::Delete), 0, 1 << 20).unwrap();
+        let text = |b: &Bytes| std::str::from_utf8(b).unwrap().to_owned();
+        assert_eq!(
+            text(&create.wire),
+            r#"{"a":"op","c":"c","d":"d","v":0,"src":"p.1","seq":1,"create":{"type":"http://sharejs.org/types/JSONv0","data":{"l":[],"s":"é"}}}"#
+        );
+        assert_eq!(
+            text(&edit.wire),
+            r#"{"a":"op","c":"c","d":"d","v":1,"src":"p.1","seq":2,"op":[{"li":{"a":[2],"b":1},"p":["l",0]},{"p":["s",1],"si":"\"x\""}]}"#
+        );
+        assert_eq!(
+            text(&delete.wire),
+            r#"{"a":"op","c":"c","d":"d","v":2,"src":"p.1","seq":3,"del":true}"#
+        );
+        assert_eq!(
+            text(&ack("c", "d", 1, "p.1", 2)),
+            r#"{"a":"op","c":"c","d":"d","v":1,"src":"p.1","seq":2}"#
+        );
+    }
 }

@@ -34,6 +34,18 @@ proptest! {
     }
 
     #[test]
+    fn serialize_writes_what_to_value_writes(seed in any::<u64>()) {
+        let mut rng = Rng::new(seed);
+        let s = style(&mut rng);
+        let doc = arbitrary::doc(&mut rng);
+        let (a, _) = arbitrary::op(&mut rng, &doc, s);
+        prop_assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            serde_json::to_string(&a.to_value()).unwrap()
+        );
+    }
+
+    #[test]
     fn invert_undoes(seed in any::<u64>()) {
         let mut rng = Rng::new(seed);
         let s = style(&mut rng);
