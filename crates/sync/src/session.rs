@@ -423,8 +423,8 @@ impl Session {
     /// both ways accept and refuse the same messages.
     fn quick_submit(&mut self, text: &str) -> Option<(DocKey, DocCommand)> {
         let r: QuickOp<'_> = serde_json::from_str(text).ok()?;
-        let name_ok =
-            |s: &str| !s.is_empty() && s != "__proto__" && s != "constructor" && s.len() <= 256;
+        // `doc_key` also wants the names non-empty.
+        let name_ok = |s: &str| !s.is_empty() && name_allowed(s);
         if r.a != "op" || !name_ok(r.c) || !name_ok(r.d) || !self.access.doc_allowed(r.d) {
             return None;
         }
@@ -433,11 +433,7 @@ impl Session {
             Some(s) if s == self.src || self.is_own_client_id(s) => s.to_owned(),
             Some(_) => return None,
         };
-        match &r.op {
-            Value::Array(c) if c.len() <= self.docs.limits().max_op_components => {}
-            _ => return None,
-        }
-        let op = ot::Op::from_value(&r.op).ok()?;
+        let body = parse_edit(&r.op, self.docs.limits().max_op_components).ok()?;
         self.take_token().ok()?;
         let key = DocKey {
             collection: r.c.to_owned(),
@@ -449,7 +445,7 @@ impl Session {
                 src,
                 seq: r.seq,
                 v: r.v,
-                body: Body::Edit(op),
+                body,
             },
             request: text.into(),
         };
@@ -604,6 +600,11 @@ impl Session {
 }
 
 /// ShareDB's `_checkRequest`: field types before anything else.
+/// ShareDB's rule for collection, document and channel names.
+fn name_allowed(s: &str) -> bool {
+    s != "__proto__" && s != "constructor" && s.len() <= 256
+}
+
 fn check_request(r: &Map<String, Value>) -> Result<(), SyncError> {
     let bad = |m: &str| Err(SyncError::BadMessage(m.to_string()));
     let Some(Value::String(action)) = r.get("a") else {
@@ -611,7 +612,7 @@ fn check_request(r: &Map<String, Value>) -> Result<(), SyncError> {
     };
     let name_ok = |k: &str| match r.get(k) {
         None | Some(Value::Null) => true,
-        Some(Value::String(s)) => s != "__proto__" && s != "constructor" && s.len() <= 256,
+        Some(Value::String(s)) => name_allowed(s),
         Some(_) => false,
     };
     if !name_ok("c") {
@@ -664,7 +665,6 @@ fn bulk_ids(r: &Map<String, Value>) -> Result<Vec<(String, Option<u64>)>, SyncEr
     }
 }
 
-/// The body of an `op` message: `create`, `op` or `del` (ShareDB's checkOp).
 /// The shape of nearly every submit, for [`Session::quick_submit`]. The
 /// strings are borrowed, so one with an escape fails here and takes the
 /// general path; so do a duplicate or unknown field, a missing `seq` and a
@@ -684,6 +684,7 @@ struct QuickOp<'a> {
     _x: Option<serde::de::IgnoredAny>,
 }
 
+/// The body of an `op` message: `create`, `op` or `del` (ShareDB's checkOp).
 fn parse_body(r: &Map<String, Value>, max_components: usize) -> Result<Body, SyncError> {
     if let Some(create) = r.get("create").filter(|c| !c.is_null()) {
         let Value::Object(create) = create else {
@@ -713,6 +714,11 @@ fn parse_body(r: &Map<String, Value>, max_components: usize) -> Result<Body, Syn
             "missing op, create, or del".into(),
         ));
     };
+    parse_edit(op, max_components)
+}
+
+/// A json0 edit (the `op` field) of at most `max_components` components.
+fn parse_edit(op: &Value, max_components: usize) -> Result<Body, SyncError> {
     let Value::Array(components) = op else {
         return Err(SyncError::OpBadlyFormed("json0 op must be an array".into()));
     };

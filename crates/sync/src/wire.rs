@@ -54,68 +54,54 @@ pub fn init(action: &str, client_id: &str) -> Bytes {
     }))
 }
 
-/// The fields every `op` message has. Serialized straight from borrowed
-/// fields: one of these goes out per commit (and an ack per submit), and
-/// building a `Value` map for each was a visible part of a commit's cost.
+/// An `op` message: the acknowledgement of a client's own op (no body) or
+/// a committed op as every other subscriber receives it. Serialized
+/// straight from borrowed fields: one goes out per commit and one per
+/// submit, and building a `Value` map for each was a visible part of a
+/// commit's cost.
 #[derive(Serialize)]
-struct OpHead<'a> {
+struct OpMessage<'a> {
     a: &'static str,
     c: &'a str,
     d: &'a str,
     v: u64,
     src: &'a str,
     seq: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    create: Option<Create<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    op: Option<&'a ot::Op>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    del: Option<bool>,
 }
 
-impl<'a> OpHead<'a> {
-    fn new(c: &'a str, d: &'a str, v: u64, src: &'a str, seq: u64) -> Self {
-        OpHead {
+#[derive(Serialize)]
+struct Create<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    data: &'a Value,
+}
+
+impl<'a> OpMessage<'a> {
+    /// The head every `op` message has, without a body.
+    fn head(c: &'a str, d: &'a str, v: u64, src: &'a str, seq: u64) -> Self {
+        OpMessage {
             a: "op",
             c,
             d,
             v,
             src,
             seq,
+            create: None,
+            op: None,
+            del: None,
         }
     }
 }
 
 /// A committed op as every other subscriber receives it.
 pub fn op_message(collection: &str, doc: &str, op: &CommittedOp) -> Bytes {
-    #[derive(Serialize)]
-    struct Create<'a> {
-        #[serde(rename = "type")]
-        kind: &'static str,
-        data: &'a Value,
-    }
-    // The head's fields are repeated rather than `#[serde(flatten)]`ed:
-    // flattening goes through serde's map machinery, slower than a struct.
-    #[derive(Serialize)]
-    struct OpMessage<'a> {
-        a: &'static str,
-        c: &'a str,
-        d: &'a str,
-        v: u64,
-        src: &'a str,
-        seq: u64,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        create: Option<Create<'a>>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        op: Option<&'a ot::Op>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        del: Option<bool>,
-    }
-    let mut message = OpMessage {
-        a: "op",
-        c: collection,
-        d: doc,
-        v: op.v,
-        src: &op.src,
-        seq: op.seq,
-        create: None,
-        op: None,
-        del: None,
-    };
+    let mut message = OpMessage::head(collection, doc, op.v, &op.src, op.seq);
     match &op.body {
         Body::Create { data } => {
             message.create = Some(Create {
@@ -131,7 +117,7 @@ pub fn op_message(collection: &str, doc: &str, op: &CommittedOp) -> Bytes {
 
 /// The acknowledgement of a client's own op: no body.
 pub fn ack(collection: &str, doc: &str, v: u64, src: &str, seq: u64) -> Bytes {
-    to_bytes(&OpHead::new(collection, doc, v, src, seq))
+    to_bytes(&OpMessage::head(collection, doc, v, src, seq))
 }
 
 fn to_bytes<T: Serialize>(message: &T) -> Bytes {
