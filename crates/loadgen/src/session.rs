@@ -569,10 +569,12 @@ impl Session {
         let transformed;
         let theirs = match self.inflight.as_mut().and_then(|i| i.op.as_mut()) {
             Some(mine) => {
-                transformed =
-                    ot::transform(&theirs, mine, Side::Right).map_err(|e| e.to_string())?;
-                *mine = ot::transform(mine, &theirs, Side::Left).map_err(|e| e.to_string())?;
-                &transformed
+                // Usually neither changes (ops on other parts of the
+                // document): then nothing is copied.
+                transformed = ot::transform_if_changed(&theirs, mine, Side::Right)
+                    .map_err(|e| e.to_string())?;
+                ot::transform_in_place(mine, &theirs, Side::Left).map_err(|e| e.to_string())?;
+                transformed.as_ref().unwrap_or(&theirs)
             }
             None => &*theirs,
         };

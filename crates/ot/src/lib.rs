@@ -169,6 +169,23 @@ pub fn transform(op: &Op, other: &Op, side: Side) -> Result<Op, OtError> {
     default_json0().transform(&op.0, &other.0, side).map(Op)
 }
 
+/// [`Json0::transform_if_changed`] with the default registry: `None` when
+/// transforming `op` against `other` gives `op` itself.
+pub fn transform_if_changed(op: &Op, other: &Op, side: Side) -> Result<Option<Op>, OtError> {
+    Ok(default_json0()
+        .transform_if_changed(&op.0, &other.0, side)?
+        .map(Op))
+}
+
+/// [`transform`] that replaces `op` with the result, copying nothing when
+/// the result is `op` itself (see [`Json0::transform_if_changed`]).
+pub fn transform_in_place(op: &mut Op, other: &Op, side: Side) -> Result<(), OtError> {
+    if let Some(transformed) = transform_if_changed(op, other, side)? {
+        *op = transformed;
+    }
+    Ok(())
+}
+
 /// [`Json0::compose`] with the default registry.
 pub fn compose(op: &Op, other: &Op) -> Result<Op, OtError> {
     default_json0().compose(&op.0, &other.0).map(Op)

@@ -24,6 +24,25 @@ impl Json0 {
         bootstrap::transform(self, op, other, side)
     }
 
+    /// [`Json0::transform`], or `None` when the result is `op` itself: a
+    /// one-component op against a one-component op that cannot touch it
+    /// (another part of the document, or an `na` beside it), the usual
+    /// case between collaborators. Spares the copy of `op` that
+    /// `transform` returns; errors are the same as `transform`'s.
+    pub fn transform_if_changed(
+        &self,
+        op: &[Component],
+        other: &[Component],
+        side: Side,
+    ) -> Result<Option<Vec<Component>>, OtError> {
+        match (op, other) {
+            (_, []) => return Ok(None),
+            ([c], [o]) if leaves_unchanged(self, c, o)? => return Ok(None),
+            _ => {}
+        }
+        self.transform(op, other, side).map(Some)
+    }
+
     /// Transforms `left` and `right` against each other at once, returning
     /// `(left', right')` with `left` winning ties.
     pub fn transform_x(
@@ -68,6 +87,42 @@ fn check_paths_agree(a: &[PathElem], b: &[PathElem]) -> Result<(), OtError> {
         }
     }
     Ok(())
+}
+
+/// Whether [`transform_component`] of `c` against `other` (either side)
+/// gives exactly `[c]`, decided without copying `c`, and failing where it
+/// fails. Follows that function's steps: its checks; the branch that
+/// updates a delete's record of what it deletes (not taken here); no
+/// common container, or an `other` whose branch leaves `c` as it is.
+/// `false` means only "not decided here": the full transform then runs.
+fn leaves_unchanged(json0: &Json0, c: &Component, other: &Component) -> Result<bool, OtError> {
+    check_paths_agree(&c.path, &other.path)?;
+    check_string_ops_not_mixed(c, other)?;
+    for k in [&c.kind, &other.kind] {
+        if let Kind::Subtype { name, .. } = k {
+            json0.registry().get(name)?;
+        }
+    }
+    let deletes = matches!(
+        c.kind,
+        Kind::ListDelete(_)
+            | Kind::ListReplace { .. }
+            | Kind::ObjectDelete(_)
+            | Kind::ObjectReplace { .. }
+    );
+    if deletes && common_length(c, other).is_some() {
+        return Ok(false);
+    }
+    if common_length(other, c).is_none() {
+        return Ok(true);
+    }
+    if c.kind.is_string_op() && other.kind.is_string_op() {
+        return Ok(false);
+    }
+    Ok(matches!(
+        other.kind,
+        Kind::NumberAdd(_) | Kind::StringInsert(_) | Kind::StringDelete(_)
+    ))
 }
 
 /// `si`/`sd` and a subtype op on the same string are not transformed

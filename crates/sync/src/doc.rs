@@ -229,9 +229,11 @@ impl DocState {
                 (Body::Create { .. }, _) | (Body::Edit(_), Body::Create { .. }) => {
                     return Err(SyncError::DocAlreadyCreated);
                 }
-                (Body::Edit(applied), Body::Edit(mine)) => Body::Edit(
-                    ot::transform(&mine, applied, ot::Side::Left).map_err(SyncError::from_ot)?,
-                ),
+                (Body::Edit(applied), Body::Edit(mut mine)) => {
+                    ot::transform_in_place(&mut mine, applied, ot::Side::Left)
+                        .map_err(SyncError::from_ot)?;
+                    Body::Edit(mine)
+                }
                 (Body::Edit(_), Body::Delete) => Body::Delete,
             };
         }

@@ -103,6 +103,41 @@ proptest! {
     }
 
     #[test]
+    fn transform_if_changed_agrees_with_transform(seed in any::<u64>()) {
+        let mut rng = Rng::new(seed);
+        let s = style(&mut rng);
+        let doc = arbitrary::doc(&mut rng);
+        // Valid ops on one document, cut to their first component (where
+        // the shortcut applies) half the time; and small components on
+        // overlapping paths, valid or not, for every branch and refusal.
+        let pick = |rng: &mut Rng| {
+            if rng.chance(0.5) {
+                let (mut op, _) = arbitrary::op(rng, &doc, s);
+                if rng.chance(0.5) {
+                    op.0.truncate(1);
+                }
+                op
+            } else {
+                small_component(rng)
+            }
+        };
+        let (a, b) = (pick(&mut rng), pick(&mut rng));
+        for side in [Side::Left, Side::Right] {
+            let full = transform(&a, &b, side);
+            let quick = ot::transform_if_changed(&a, &b, side);
+            let quick = quick.map(|changed| changed.unwrap_or_else(|| a.clone()));
+            prop_assert_eq!(
+                format!("{quick:?}"),
+                format!("{full:?}"),
+                "a {} b {} {:?}",
+                a.to_value(),
+                b.to_value(),
+                side
+            );
+        }
+    }
+
+    #[test]
     fn arbitrary_json_never_panics(
         doc in arb_json(), op in arb_json(), other in arb_json(), left in any::<bool>()
     ) {
@@ -148,4 +183,74 @@ fn arb_json() -> impl Strategy<Value = serde_json::Value> {
             .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
         ]
     })
+}
+
+/// A one-component op on a short path into objects (keys `a`, `b`) at even
+/// depths and lists (indices 0, 1) at odd ones, so that two of them often
+/// share a container; one path element in ten has the other type, for
+/// the refusals.
+fn small_component(rng: &mut Rng) -> ot::Op {
+    use serde_json::{Value, json};
+    let len = 1 + rng.below(3);
+    let path: Vec<Value> = (0..len)
+        .map(|depth| {
+            let key = (depth % 2 == 0) != rng.chance(0.1);
+            if key {
+                json!(["a", "b"][rng.below(2)])
+            } else {
+                json!(rng.below(2))
+            }
+        })
+        .collect();
+    let value = |rng: &mut Rng| match rng.below(3) {
+        0 => json!(1),
+        1 => json!("x"),
+        _ => json!({"k": [1]}),
+    };
+    let last_is_index = path.last().is_some_and(Value::is_u64);
+    let mut c = serde_json::Map::new();
+    let mut path = path;
+    match (rng.below(5), last_is_index) {
+        (0, _) => {
+            c.insert("na".into(), json!(2));
+        }
+        (1, _) => {
+            path.push(json!(rng.below(3)));
+            let kind = if rng.chance(0.5) { "si" } else { "sd" };
+            c.insert(kind.into(), json!("y"));
+        }
+        (2, _) => {
+            c.insert("t".into(), json!("text0"));
+            c.insert("o".into(), json!([{"p": rng.below(3), "i": "q"}]));
+        }
+        (_, true) => match rng.below(4) {
+            0 => {
+                c.insert("li".into(), value(rng));
+            }
+            1 => {
+                c.insert("ld".into(), value(rng));
+            }
+            2 => {
+                c.insert("li".into(), value(rng));
+                c.insert("ld".into(), value(rng));
+            }
+            _ => {
+                c.insert("lm".into(), json!(rng.below(2)));
+            }
+        },
+        (_, false) => match rng.below(3) {
+            0 => {
+                c.insert("oi".into(), value(rng));
+            }
+            1 => {
+                c.insert("od".into(), value(rng));
+            }
+            _ => {
+                c.insert("oi".into(), value(rng));
+                c.insert("od".into(), value(rng));
+            }
+        },
+    }
+    c.insert("p".into(), Value::Array(path));
+    ot::Op::from_value(&Value::Array(vec![Value::Object(c)])).expect("a well-formed component")
 }
