@@ -17,6 +17,9 @@ const MAX_RUN: Duration = Duration::from_secs(3600);
 /// Most simulated clients accepted.
 pub const MAX_CLIENTS: usize = 100_000;
 
+/// Most event-loop threads accepted.
+pub const MAX_THREADS: usize = 64;
+
 /// A run of the load generator.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -46,6 +49,9 @@ pub struct Config {
     pub setup_timeout: Duration,
     /// How long to keep listening for acks and broadcasts after the window.
     pub drain: Duration,
+    /// Single-threaded event loops the clients are spread over (one per
+    /// thread); the caller's runtime is the first.
+    pub threads: usize,
 }
 
 impl Config {
@@ -64,6 +70,7 @@ impl Config {
             connect_concurrency: 200,
             setup_timeout: Duration::from_secs(60),
             drain: Duration::from_secs(2),
+            threads: 1,
         }
     }
 
@@ -80,6 +87,10 @@ impl Config {
         ensure!(
             self.rate.is_finite() && (0.0..=10_000.0).contains(&self.rate),
             "--rate must be in 0..=10000"
+        );
+        ensure!(
+            (1..=MAX_THREADS).contains(&self.threads),
+            "--threads must be between 1 and {MAX_THREADS}"
         );
         ensure!(
             self.connect_concurrency >= 1,

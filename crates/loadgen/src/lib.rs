@@ -15,7 +15,8 @@
 //!   subscribe/create, op generation, versions, transforms, records.
 //! - `client`: the IO shell per client (join, connect, rate loop).
 //! - `http`: the minimal HTTP/1.1 client for the join endpoint.
-//! - `run`: the coordinator ([`run()`]).
+//! - `run`: the coordinator ([`run()`]); `loops`: the event loops the
+//!   clients are spread over.
 //! - [`report`]: [`Report`], computed from all clients' records.
 //! - [`stats`], [`procfs`], [`errors`]: percentiles, `/proc` readings,
 //!   error tallies.
@@ -32,6 +33,7 @@ mod client;
 pub mod config;
 pub mod errors;
 mod http;
+mod loops;
 pub mod procfs;
 pub mod report;
 mod run;

@@ -14,6 +14,7 @@ use tokio::time::{Instant, sleep_until, timeout_at};
 use crate::client::{ClientResult, Go, Plan, Shared, run_client};
 use crate::config::Config;
 use crate::errors::{ErrorKind, ErrorTally};
+use crate::loops::EventLoops;
 use crate::procfs;
 use crate::report::{self, Report, RunFacts, ServerStats, Window};
 use crate::session::PeerMap;
@@ -44,6 +45,7 @@ pub async fn run(config: Config) -> anyhow::Result<Report> {
 
     let (ready_tx, mut ready_rx) = mpsc::channel(config.clients.min(4096));
     let (go_tx, go_rx) = watch::channel(None);
+    let loops = EventLoops::start(config.threads)?;
     let mut tasks = JoinSet::new();
     for index in 0..config.clients {
         // `Config::validate` caps clients far below u32::MAX.
@@ -52,12 +54,10 @@ pub async fn run(config: Config) -> anyhow::Result<Report> {
             doc: index % config.docs,
             creator: index < config.docs,
         };
-        tasks.spawn(run_client(
-            plan,
-            shared.clone(),
-            ready_tx.clone(),
-            go_rx.clone(),
-        ));
+        tasks.spawn_on(
+            run_client(plan, shared.clone(), ready_tx.clone(), go_rx.clone()),
+            loops.for_client(index),
+        );
     }
     drop(ready_tx);
 
