@@ -84,7 +84,7 @@ pub async fn run(config: Config) -> anyhow::Result<Report> {
     let setup_s = epoch.elapsed().as_secs_f64();
 
     let mut errors = ErrorTally::default();
-    let mut peers = PeerMap::new();
+    let mut peers = PeerMap::default();
     let mut participants = vec![false; config.clients];
     for (index, src) in srcs.into_iter().enumerate() {
         let Some(src) = src else { continue };

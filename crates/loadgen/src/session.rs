@@ -11,11 +11,12 @@
 //! generates are always valid against the server's document (the list
 //! deletes name an element that exists, with its value).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use ot::{Op, Side};
+use rustc_hash::FxHashMap;
 use serde_json::{Value, json};
 
 use crate::errors::{ErrorKind, ErrorTally};
@@ -31,7 +32,10 @@ pub const LOG_LIMIT: usize = 16;
 const MAX_HELD: usize = 10_000;
 
 /// Maps a connection id (`src`) to the index of the simulated client.
-pub type PeerMap = HashMap<String, u32>;
+/// FxHash, not SipHash: the keys come from the server under test, not an
+/// attacker, and hashing them for every receipt with SipHash (and every op
+/// text for [`PARSED_OPS`]) was a twentieth of the load generator's CPU.
+pub type PeerMap = FxHashMap<String, u32>;
 
 /// An op this client submitted while recording. Indexed by `seq - seq_base`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -608,8 +612,8 @@ thread_local! {
     /// `Value` parse and the conversion to an [`Op`] (a seventh of the load
     /// generator's CPU) nearly out. The load produces a handful of distinct
     /// texts; the bound is for anything else.
-    static PARSED_OPS: std::cell::RefCell<HashMap<Box<str>, Rc<Op>>> =
-        std::cell::RefCell::new(HashMap::new());
+    static PARSED_OPS: std::cell::RefCell<FxHashMap<Box<str>, Rc<Op>>> =
+        std::cell::RefCell::new(FxHashMap::default());
 }
 
 /// How many op texts [`PARSED_OPS`] keeps before it starts over.
