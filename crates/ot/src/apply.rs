@@ -43,13 +43,34 @@ enum Undo {
     },
 }
 
+/// The undo entries of the components applied so far. Each component
+/// either applies whole or fails having changed nothing, so an entry is
+/// needed only while a later change may still fail; an entry not recorded
+/// is not built (building one copies a path).
+#[derive(Default)]
+struct UndoLog {
+    entries: Vec<Undo>,
+    recording: bool,
+}
+
+impl UndoLog {
+    fn push(&mut self, entry: impl FnOnce() -> Undo) {
+        if self.recording {
+            self.entries.push(entry());
+        }
+    }
+}
+
 impl Json0 {
     /// Applies `op` to `doc` in place. On error `doc` is unchanged.
     pub fn apply(&self, doc: &mut Value, op: &[Component]) -> Result<(), OtError> {
-        let mut undo = Vec::new();
-        for c in op {
+        let mut undo = UndoLog::default();
+        for (i, c) in op.iter().enumerate() {
+            // Nothing after the last component can fail, and a component
+            // that fails has changed nothing: its entry would never be read.
+            undo.recording = i + 1 < op.len();
             if let Err(e) = self.apply_component(doc, c, &mut undo) {
-                rollback(doc, undo);
+                rollback(doc, undo.entries);
                 return Err(e);
             }
         }
@@ -66,16 +87,19 @@ impl Json0 {
         op: &[Component],
         check: impl FnOnce(&Value) -> Result<(), E>,
     ) -> Result<Result<(), E>, OtError> {
-        let mut undo = Vec::new();
+        let mut undo = UndoLog {
+            entries: Vec::new(),
+            recording: true,
+        };
         for c in op {
             if let Err(e) = self.apply_component(doc, c, &mut undo) {
-                rollback(doc, undo);
+                rollback(doc, undo.entries);
                 return Err(e);
             }
         }
         let checked = check(doc);
         if checked.is_err() {
-            rollback(doc, undo);
+            rollback(doc, undo.entries);
         }
         Ok(checked)
     }
@@ -90,7 +114,7 @@ impl Json0 {
         &self,
         doc: &mut Value,
         c: &Component,
-        undo: &mut Vec<Undo>,
+        undo: &mut UndoLog,
     ) -> Result<(), OtError> {
         let path = &c.path;
         match &c.kind {
@@ -104,7 +128,7 @@ impl Json0 {
                     return Err(OtError::NumberOverflow);
                 }
                 let old = std::mem::replace(target, js_number(sum));
-                undo.push(Undo::Set {
+                undo.push(|| Undo::Set {
                     path: path.clone(),
                     old,
                 });
@@ -127,7 +151,7 @@ impl Json0 {
                 };
                 text0::apply_component(text, &tc)?;
                 let inverse = tc.inverted();
-                undo.push(Undo::Text {
+                undo.push(|| Undo::Text {
                     string: string_path.to_vec(),
                     op: inverse,
                 });
@@ -137,7 +161,7 @@ impl Json0 {
                 let target = target_mut(doc, path, OtError::NotAString)?;
                 let new = subtype.apply(target, op)?;
                 let old = std::mem::replace(target, new);
-                undo.push(Undo::Set {
+                undo.push(|| Undo::Set {
                     path: path.clone(),
                     old,
                 });
@@ -150,7 +174,7 @@ impl Json0 {
         &self,
         doc: &mut Value,
         c: &Component,
-        undo: &mut Vec<Undo>,
+        undo: &mut UndoLog,
     ) -> Result<(), OtError> {
         let (last, list_path) = c
             .path
@@ -171,19 +195,25 @@ impl Json0 {
             len
         };
         let index = in_range(index, limit, len)?;
-        let list = list_path.to_vec();
         match &c.kind {
             Kind::ListInsert(v) => {
                 items.insert(index, (**v).clone());
-                undo.push(Undo::ListRemove { list, index });
+                undo.push(|| Undo::ListRemove {
+                    list: list_path.to_vec(),
+                    index,
+                });
             }
             Kind::ListDelete(_) => {
                 let value = items.remove(index);
-                undo.push(Undo::ListInsert { list, index, value });
+                undo.push(|| Undo::ListInsert {
+                    list: list_path.to_vec(),
+                    index,
+                    value,
+                });
             }
             Kind::ListReplace { insert, .. } => {
                 let old = std::mem::replace(&mut items[index], (**insert).clone());
-                undo.push(Undo::Set {
+                undo.push(|| Undo::Set {
                     path: c.path.clone(),
                     old,
                 });
@@ -194,8 +224,8 @@ impl Json0 {
                     let e = items.remove(index);
                     items.insert(to, e);
                 }
-                undo.push(Undo::ListMove {
-                    list,
+                undo.push(|| Undo::ListMove {
+                    list: list_path.to_vec(),
                     from: to,
                     to: index,
                 });
@@ -206,7 +236,7 @@ impl Json0 {
     }
 }
 
-fn apply_object(doc: &mut Value, c: &Component, undo: &mut Vec<Undo>) -> Result<(), OtError> {
+fn apply_object(doc: &mut Value, c: &Component, undo: &mut UndoLog) -> Result<(), OtError> {
     let Some((last, object_path)) = c.path.split_last() else {
         // The root: `oi`/`od` replace the whole document.
         return match &c.kind {
@@ -215,7 +245,7 @@ fn apply_object(doc: &mut Value, c: &Component, undo: &mut Vec<Undo>) -> Result<
             }
             Kind::ObjectInsert(v) | Kind::ObjectReplace { insert: v, .. } => {
                 let old = std::mem::replace(doc, (**v).clone());
-                undo.push(Undo::Set {
+                undo.push(|| Undo::Set {
                     path: Vec::new(),
                     old,
                 });
@@ -236,34 +266,33 @@ fn apply_object(doc: &mut Value, c: &Component, undo: &mut Vec<Undo>) -> Result<
         return Err(OtError::PathTypeMismatch(format!("object index {last}")));
     };
     let key: &str = key;
-    let object = object_path.to_vec();
     match &c.kind {
         Kind::ObjectInsert(v) => {
             if map.contains_key(key) {
                 return Err(OtError::ObjectInsertOverwrites(key.to_string()));
             }
             map.insert(key.to_string(), (**v).clone());
-            undo.push(Undo::KeyRemove {
-                object,
+            undo.push(|| Undo::KeyRemove {
+                object: object_path.to_vec(),
                 key: key.to_string(),
             });
         }
         Kind::ObjectReplace { insert, .. } => match map.insert(key.to_string(), (**insert).clone())
         {
-            Some(value) => undo.push(Undo::KeyInsert {
-                object,
+            Some(value) => undo.push(|| Undo::KeyInsert {
+                object: object_path.to_vec(),
                 key: key.to_string(),
                 value,
             }),
-            None => undo.push(Undo::KeyRemove {
-                object,
+            None => undo.push(|| Undo::KeyRemove {
+                object: object_path.to_vec(),
                 key: key.to_string(),
             }),
         },
         Kind::ObjectDelete(_) => {
             if let Some(value) = map.remove(key) {
-                undo.push(Undo::KeyInsert {
-                    object,
+                undo.push(|| Undo::KeyInsert {
+                    object: object_path.to_vec(),
                     key: key.to_string(),
                     value,
                 });
