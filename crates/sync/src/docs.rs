@@ -65,6 +65,11 @@ impl Docs {
         &self.inner.limits
     }
 
+    /// How many document tasks are running (loaded, or finishing).
+    pub fn running(&self) -> usize {
+        self.inner.running.load(Ordering::SeqCst)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<DocKey, Entry>> {
         // A panic while holding this lock cannot leave the map inconsistent
         // (every update is a single insert or remove), so poisoning is ignored.
@@ -119,17 +124,60 @@ impl Docs {
         key: &DocKey,
         cmd: DocCommand,
     ) -> Result<(), (DocCommand, SyncError)> {
+        self.send_command_through(&mut None, key, cmd).await
+    }
+
+    /// [`Docs::send_command`] that tries `queue` first, if it is `key`'s
+    /// task's queue and still open, and leaves there the queue that took
+    /// the command. A connection keeps the queue of the document it edits:
+    /// the next op then skips the registry's lock, the hash of both names
+    /// and a timer, all per op otherwise. The queue is kept weak so that
+    /// only the registry keeps a document's task alive (shutdown closes
+    /// them by dropping its handles).
+    pub(crate) async fn send_command_via(
+        &self,
+        kept: &mut Option<mpsc::WeakSender<DocCommand>>,
+        key: &DocKey,
+        cmd: DocCommand,
+    ) -> Result<(), (DocCommand, SyncError)> {
+        let mut queue = kept.take().and_then(|weak| weak.upgrade());
+        let result = self.send_command_through(&mut queue, key, cmd).await;
+        *kept = queue.map(|tx| tx.downgrade());
+        result
+    }
+
+    async fn send_command_through(
+        &self,
+        queue: &mut Option<mpsc::Sender<DocCommand>>,
+        key: &DocKey,
+        cmd: DocCommand,
+    ) -> Result<(), (DocCommand, SyncError)> {
+        // A closed queue was an evicted task's: the registry starts its
+        // successor.
+        if queue.as_ref().is_some_and(mpsc::Sender::is_closed) {
+            *queue = None;
+        }
+        // Room at once (the usual case) needs no deadline; a full queue
+        // waits for room below, under one.
+        if let Some(tx) = queue.as_ref()
+            && let Ok(permit) = tx.try_reserve()
+        {
+            permit.send(cmd);
+            return Ok(());
+        }
         for _ in 0..3 {
-            let tx = self.sender(key);
+            let tx = match queue.take() {
+                Some(tx) => tx,
+                None => self.sender(key),
+            };
             match tokio::time::timeout(SEND_TIMEOUT, tx.reserve()).await {
-                Ok(Ok(permit)) => {
-                    permit.send(cmd);
-                    return Ok(());
-                }
+                Ok(Ok(permit)) => permit.send(cmd),
                 // The task closed its queue (evicted, or failed to load): retry with a new one.
                 Ok(Err(_)) => continue,
                 Err(_) => return Err((cmd, SyncError::Unavailable)),
-            }
+            };
+            *queue = Some(tx);
+            return Ok(());
         }
         // Three closed queues in a row: the document cannot be loaded.
         Err((cmd, SyncError::Unavailable))

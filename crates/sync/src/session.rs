@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::SyncError;
 use crate::actor::{DocCommand, Respond};
@@ -69,6 +69,10 @@ pub struct Session {
     /// The last presence this connection published, per channel and id,
     /// so that its disappearance can be announced when it disconnects.
     published: HashMap<String, HashMap<String, Map<String, Value>>>,
+    /// The document this connection last submitted to, and its task's
+    /// queue (see [`Docs::send_command_via`]): clients submit op after op
+    /// to one document.
+    last_submit: Option<(DocKey, mpsc::WeakSender<DocCommand>)>,
 }
 
 const ACTIONS_WITH_DOC: &[&str] = &["s", "f", "u", "op", "nf", "nt"];
@@ -96,6 +100,7 @@ impl Session {
             },
             channels: HashSet::new(),
             published: HashMap::new(),
+            last_submit: None,
         }
     }
 
@@ -128,7 +133,7 @@ impl Session {
             return;
         }
         if let Some((key, submit)) = self.quick_submit(text) {
-            self.docs.send(&key, submit).await;
+            self.send_submit(key, submit).await;
             return;
         }
         let request = match serde_json::from_str::<Value>(text) {
@@ -460,8 +465,21 @@ impl Session {
 
     async fn submit(&mut self, request: &Map<String, Value>, raw: &str) -> Result<(), SyncError> {
         let (key, cmd) = self.submit_command(request, raw)?;
-        self.docs.send(&key, cmd).await;
+        self.send_submit(key, cmd).await;
         Ok(())
+    }
+
+    /// Hands a submit to its document's task, through the queue kept from
+    /// the last submit when it is for the same document.
+    async fn send_submit(&mut self, key: DocKey, cmd: DocCommand) {
+        let mut queue = match self.last_submit.take() {
+            Some((last, queue)) if last == key => Some(queue),
+            _ => None,
+        };
+        if let Err((cmd, e)) = self.docs.send_command_via(&mut queue, &key, cmd).await {
+            crate::actor::fail(cmd, e);
+        }
+        self.last_submit = queue.map(|queue| (key, queue));
     }
 
     /// The document and command for an `op` request.

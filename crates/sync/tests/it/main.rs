@@ -3,3 +3,4 @@
 mod commit_failure;
 mod fuzz;
 mod history;
+mod submit_queue;
