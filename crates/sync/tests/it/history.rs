@@ -2,29 +2,11 @@
 //! clients further behind are served from the store, with the same result.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use sync::{Access, Docs, Limits, Presence, Session};
 
-/// Every message queued for the connection until `pred` matches one.
-async fn until(rx: &mut sync::ConnRx, pred: impl Fn(&Value) -> bool) -> Vec<Value> {
-    let mut seen = Vec::new();
-    loop {
-        let out = tokio::time::timeout(Duration::from_secs(10), rx.rx.recv())
-            .await
-            .expect("a message within 10 s")
-            .expect("the queue is open");
-        for bytes in out.into_messages() {
-            let msg: Value = serde_json::from_slice(&bytes).expect("JSON");
-            let done = pred(&msg);
-            seen.push(msg);
-            if done {
-                return seen;
-            }
-        }
-    }
-}
+use crate::support::{is_ack, until};
 
 fn session(docs: &Docs, conn: u64, participant: &str) -> (Session, sync::ConnRx) {
     let (tx, rx) = sync::conn::channel(conn, 256);
@@ -37,10 +19,6 @@ fn session(docs: &Docs, conn: u64, participant: &str) -> (Session, sync::ConnRx)
         Session::new(tx, access, id, docs.clone(), Presence::default()),
         rx,
     )
-}
-
-fn is_ack(msg: &Value) -> bool {
-    msg["a"] == "op" && msg.get("op").is_none() && msg.get("create").is_none()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

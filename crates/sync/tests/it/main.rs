@@ -4,3 +4,4 @@ mod commit_failure;
 mod fuzz;
 mod history;
 mod submit_queue;
+mod support;

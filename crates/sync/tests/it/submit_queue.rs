@@ -8,20 +8,14 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sync::{Access, Docs, Limits, Presence, Session};
 
+use crate::support::{is_ack, until};
+
+/// The next ack, after no error.
 async fn next_ack(rx: &mut sync::ConnRx) -> Value {
-    loop {
-        let out = tokio::time::timeout(Duration::from_secs(10), rx.rx.recv())
-            .await
-            .expect("a message within 10 s")
-            .expect("the queue is open");
-        for bytes in out.into_messages() {
-            let msg: Value = serde_json::from_slice(&bytes).expect("JSON");
-            assert!(msg.get("error").is_none(), "{msg}");
-            if msg["a"] == "op" && msg.get("op").is_none() && msg.get("create").is_none() {
-                return msg;
-            }
-        }
-    }
+    let mut seen = until(rx, |m| is_ack(m) || m.get("error").is_some()).await;
+    let last = seen.pop().expect("one message at least");
+    assert!(is_ack(&last), "{last}");
+    last
 }
 
 async fn docs(dir: &tempfile::TempDir, idle_timeout: Duration) -> Docs {
@@ -34,6 +28,15 @@ async fn docs(dir: &tempfile::TempDir, idle_timeout: Duration) -> Docs {
         ..Limits::default()
     };
     Docs::new(store, Arc::new(limits))
+}
+
+/// Ana's session, which has created document `r` (at v0).
+async fn session_with_document(docs: &Docs) -> (Session, sync::ConnRx) {
+    let (mut ana, mut rx) = session(docs);
+    ana.handle_text(&json!({"a": "op", "c": "e", "d": "r", "v": 0, "seq": 1, "create": {"type": "json0", "data": {"n": 0}}}).to_string())
+        .await;
+    assert_eq!(next_ack(&mut rx).await["v"], 0);
+    (ana, rx)
 }
 
 fn session(docs: &Docs) -> (Session, sync::ConnRx) {
@@ -63,10 +66,7 @@ fn edit(v: u64, seq: u64) -> String {
 async fn a_submit_after_the_document_was_evicted_reaches_its_successor() {
     let dir = tempfile::tempdir().unwrap();
     let docs = docs(&dir, Duration::from_millis(100)).await;
-    let (mut ana, mut rx) = session(&docs);
-    ana.handle_text(&json!({"a": "op", "c": "e", "d": "r", "v": 0, "seq": 1, "create": {"type": "json0", "data": {"n": 0}}}).to_string())
-        .await;
-    assert_eq!(next_ack(&mut rx).await["v"], 0);
+    let (mut ana, mut rx) = session_with_document(&docs).await;
     ana.handle_text(&edit(1, 2)).await;
     assert_eq!(next_ack(&mut rx).await["v"], 1);
     // Nobody subscribed and nothing in flight: the task leaves memory.
@@ -88,10 +88,7 @@ async fn a_submit_after_the_document_was_evicted_reaches_its_successor() {
 async fn a_kept_queue_does_not_hold_up_shutdown() {
     let dir = tempfile::tempdir().unwrap();
     let docs = docs(&dir, Duration::from_secs(60)).await;
-    let (mut ana, mut rx) = session(&docs);
-    ana.handle_text(&json!({"a": "op", "c": "e", "d": "r", "v": 0, "seq": 1, "create": {"type": "json0", "data": {"n": 0}}}).to_string())
-        .await;
-    next_ack(&mut rx).await;
+    let (ana, _rx) = session_with_document(&docs).await;
     assert_eq!(docs.running(), 1);
     // The session is still open and keeps the document's queue.
     assert!(docs.shutdown(Duration::from_secs(5)).await);
