@@ -91,18 +91,12 @@ fn check_paths_agree(a: &[PathElem], b: &[PathElem]) -> Result<(), OtError> {
 
 /// Whether [`transform_component`] of `c` against `other` (either side)
 /// gives exactly `[c]`, decided without copying `c`, and failing where it
-/// fails. Follows that function's steps: its checks; the branch that
+/// fails. Follows that function's steps: [`check_pair`]; the branch that
 /// updates a delete's record of what it deletes (not taken here); no
 /// common container, or an `other` whose branch leaves `c` as it is.
 /// `false` means only "not decided here": the full transform then runs.
 fn leaves_unchanged(json0: &Json0, c: &Component, other: &Component) -> Result<bool, OtError> {
-    check_paths_agree(&c.path, &other.path)?;
-    check_string_ops_not_mixed(c, other)?;
-    for k in [&c.kind, &other.kind] {
-        if let Kind::Subtype { name, .. } = k {
-            json0.registry().get(name)?;
-        }
-    }
+    check_pair(json0, c, other)?;
     let deletes = matches!(
         c.kind,
         Kind::ListDelete(_)
@@ -123,6 +117,20 @@ fn leaves_unchanged(json0: &Json0, c: &Component, other: &Component) -> Result<b
         other.kind,
         Kind::NumberAdd(_) | Kind::StringInsert(_) | Kind::StringDelete(_)
     ))
+}
+
+/// What must hold for `c` and `other` to be transformed against each
+/// other at all: paths that agree on types, no `si`/`sd` beside a subtype
+/// op on the same string, and known subtypes.
+fn check_pair(json0: &Json0, c: &Component, other: &Component) -> Result<(), OtError> {
+    check_paths_agree(&c.path, &other.path)?;
+    check_string_ops_not_mixed(c, other)?;
+    for k in [&c.kind, &other.kind] {
+        if let Kind::Subtype { name, .. } = k {
+            json0.registry().get(name)?;
+        }
+    }
+    Ok(())
 }
 
 /// `si`/`sd` and a subtype op on the same string are not transformed
@@ -209,13 +217,7 @@ fn transform_component(
     other: &Component,
     side: Side,
 ) -> Result<(), OtError> {
-    check_paths_agree(&c.path, &other.path)?;
-    check_string_ops_not_mixed(&c, other)?;
-    for k in [&c.kind, &other.kind] {
-        if let Kind::Subtype { name, .. } = k {
-            json0.registry().get(name)?;
-        }
-    }
+    check_pair(json0, &c, other)?;
 
     let common = common_length(other, &c);
     let common2 = common_length(&c, other);
