@@ -8,7 +8,7 @@
 //! (subscribe, fetch) first wait for in-flight commits, so nobody ever sees
 //! state that is not yet durable.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -16,6 +16,7 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesOrdered;
 use futures_util::{FutureExt, StreamExt};
+use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
 use store::{Store, StoredSnapshot};
 use tokio::sync::{mpsc, oneshot};
@@ -126,7 +127,9 @@ pub(crate) struct DocActor {
     limits: Arc<Limits>,
     rx: mpsc::Receiver<DocCommand>,
     state: DocState,
-    subscribers: HashMap<u64, ConnTx>,
+    /// Keyed by connection id, like the outbox's maps: ids are the
+    /// server's own counter, so a fast hash without a random seed is safe.
+    subscribers: FxHashMap<u64, ConnTx>,
     durable: FuturesOrdered<Durable>,
     pending: VecDeque<Pending>,
     snapshot_v: u64,
@@ -150,9 +153,9 @@ pub(crate) struct DocActor {
 struct Outbox {
     conns: Vec<Queued>,
     /// Where each connection's entry is in `conns`.
-    index: HashMap<u64, usize>,
+    index: FxHashMap<u64, usize>,
     /// Ops of each connection submitted here and not yet answered.
-    in_flight: HashMap<u64, u32>,
+    in_flight: FxHashMap<u64, u32>,
     /// `conns`' spare buffer, swapped in by `flush_settled`.
     held: Vec<Queued>,
 }
@@ -280,7 +283,7 @@ impl DocActor {
             limits,
             rx,
             state,
-            subscribers: HashMap::new(),
+            subscribers: FxHashMap::default(),
             durable: FuturesOrdered::new(),
             pending: VecDeque::new(),
             snapshot_v,
