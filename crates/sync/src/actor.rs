@@ -147,8 +147,8 @@ pub(crate) struct DocActor {
 /// A connection whose own op is still on its way to storage gets its
 /// broadcasts together with that op's ack, which comes within a commit or
 /// two: a busy client is then woken once per op it submits instead of
-/// also once per commit of the others' ops (1.29 socket writes per op at
-/// full load before, in `tertulia-loadgen --clients 100 --docs 10`).
+/// also once per commit of the others' ops (`tertulia-loadgen --clients
+/// 100 --docs 10`: 1.06 socket writes per op, against 1.14 before).
 #[derive(Default)]
 struct Outbox {
     conns: Vec<Queued>,
