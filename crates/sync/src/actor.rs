@@ -156,8 +156,6 @@ struct Outbox {
     index: FxHashMap<u64, usize>,
     /// Ops of each connection submitted here and not yet answered.
     in_flight: FxHashMap<u64, u32>,
-    /// `conns`' spare buffer, swapped in by `flush_settled`.
-    held: Vec<Queued>,
 }
 
 struct Queued {
@@ -211,34 +209,37 @@ impl Outbox {
     /// Sends everything, except broadcasts to a connection still waiting
     /// for the answer to an op of its own: those wait for it.
     fn flush_settled(&mut self) {
-        self.index.clear();
-        let mut conns = std::mem::take(&mut self.conns);
-        for queued in conns.drain(..) {
-            if !queued.answers && self.in_flight.contains_key(&queued.conn.id) {
-                self.index.insert(queued.conn.id, self.held.len());
-                self.held.push(queued);
-            } else {
+        let in_flight = &self.in_flight;
+        self.conns.retain_mut(|queued| {
+            let hold = !queued.answers && in_flight.contains_key(&queued.conn.id);
+            if !hold {
                 queued.send();
             }
+            hold
+        });
+        self.index.clear();
+        for (i, queued) in self.conns.iter().enumerate() {
+            self.index.insert(queued.conn.id, i);
         }
-        self.conns = std::mem::replace(&mut self.held, conns);
     }
 
     /// Sends everything, before a message that does not go through here.
     fn flush(&mut self) {
         self.index.clear();
-        for queued in self.conns.drain(..) {
+        for mut queued in self.conns.drain(..) {
             queued.send();
         }
     }
 }
 
 impl Queued {
-    fn send(mut self) {
-        if self.msgs.len() == 1 {
-            self.conn.text(self.msgs.pop().expect("one message"));
+    /// Hands the messages to the connection's queue, leaving none.
+    fn send(&mut self) {
+        let mut msgs = std::mem::take(&mut self.msgs);
+        if msgs.len() == 1 {
+            self.conn.text(msgs.pop().expect("one message"));
         } else {
-            self.conn.send(Outgoing::Batch(self.msgs));
+            self.conn.send(Outgoing::Batch(msgs));
         }
     }
 }
