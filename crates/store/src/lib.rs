@@ -9,8 +9,9 @@
 //!   whatever appends are queued into one transaction (group commit), sent
 //!   as a few multi-row inserts.
 //! - `lib.rs` also runs SQLite's checkpointer task: it copies the WAL into
-//!   the database file from a reader connection, so that no commit (and no
-//!   ack waiting for it) stalls behind a checkpoint and its fsync.
+//!   the database file from a reader connection and flushes the file, so
+//!   that commits (and the acks waiting for them) do not stall behind a
+//!   checkpoint and its fsyncs.
 //! - `db.rs`: URL parsing, the two pools (readers, one writer), the
 //!   `with_pool!` dispatch to a backend's native sqlx pool, and every SQL
 //!   statement outside migrations.
@@ -104,6 +105,8 @@ pub struct Store {
 
 struct Inner {
     read: Pool,
+    /// Kept as long as the pools: see `db::DbFile`.
+    _db_file: Option<Arc<db::DbFile>>,
     commands: mpsc::Sender<Command>,
     /// Its sender lives in the writer task and is dropped when it exits.
     writer_done: watch::Receiver<()>,
@@ -126,6 +129,7 @@ impl Store {
             return Err(e);
         }
         let backend = pools.write.backend();
+        let db_file = pools.db_file.map(Arc::new);
         let (commands, queue) = mpsc::channel(options.queue.max(1));
         let (done_tx, writer_done) = watch::channel(());
         let counters = Arc::new(Counters::default());
@@ -139,6 +143,7 @@ impl Store {
         if backend == "sqlite" {
             tokio::spawn(checkpointer(
                 pools.read.clone(),
+                db_file.clone(),
                 counters.clone(),
                 writer_done.clone(),
             ));
@@ -147,6 +152,7 @@ impl Store {
         Ok(Store {
             inner: Arc::new(Inner {
                 read: pools.read,
+                _db_file: db_file,
                 commands,
                 writer_done,
                 counters,
@@ -286,8 +292,15 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
 /// Runs SQLite's checkpoints away from the writer (see `db::checkpoint`):
 /// every [`CHECKPOINT_EVERY`] when something was committed since the last
-/// one, until the writer has stopped.
-async fn checkpointer(read: Pool, counters: Arc<Counters>, mut writer_done: watch::Receiver<()>) {
+/// one, until the writer has stopped. After each it flushes the pages it
+/// copied (see `db::DbFile`), so that the checkpoint the writer still runs
+/// when the WAL reaches its threshold has little left to sync.
+async fn checkpointer(
+    read: Pool,
+    db_file: Option<Arc<db::DbFile>>,
+    counters: Arc<Counters>,
+    mut writer_done: watch::Receiver<()>,
+) {
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut checkpointed = 0;
@@ -302,7 +315,18 @@ async fn checkpointer(read: Pool, counters: Arc<Counters>, mut writer_done: watc
             continue;
         }
         match db::checkpoint(&read).await {
-            Ok(()) => checkpointed = batches,
+            Ok(()) => {
+                checkpointed = batches;
+                if let Some(file) = db_file.clone() {
+                    match tokio::task::spawn_blocking(move || file.sync()).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => {
+                            tracing::warn!(error = %e, "flushing the database file failed")
+                        }
+                        Err(e) => tracing::warn!(error = %e, "flushing the database file failed"),
+                    }
+                }
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "checkpoint failed");
                 if read.is_closed() {
