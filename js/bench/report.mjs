@@ -20,15 +20,16 @@ const SERVERS = ['tertulia', 'sharedb'];
 // scenario -> server -> [report]
 const runs = {};
 for (const file of readdirSync(dir).sort()) {
-  const m = /^([a-z]+)(?:-\d+)?-(tertulia|sharedb)\.json$/.exec(file);
+  const m = /^([a-z]+)(?:-(\d+))?-(tertulia|sharedb)\.json$/.exec(file);
   if (!m) continue;
-  const [, scenario, server] = m;
+  const [, scenario, repeat, server] = m;
   let report;
   try {
     report = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   } catch (error) {
     report = { failed: true, error: `unreadable ${file}: ${error.message}` };
   }
+  report.repeat = repeat == null ? null : Number(repeat);
   ((runs[scenario] ??= {})[server] ??= []).push(report);
 }
 
@@ -145,6 +146,25 @@ for (const [scenario, spec] of Object.entries(METRICS)) {
     out.metrics[label] = { ...value, ratio, higher_is_better: higherIsBetter };
     const r = ratio == null ? '—' : `${ratio.toFixed(2)}×`;
     lines.push(`  ${label.padEnd(32)}${fmt(value.tertulia).padStart(12)}${fmt(value.sharedb).padStart(12)}${r.padStart(9)}`);
+  }
+  if (scenario === 'throughput') {
+    // The same repeat's two runs came back to back, so their ratio shares
+    // the machine's state of that minute; the spread of these ratios shows
+    // how far the headline (a ratio of medians) could move with the host.
+    const ops = (server, n) => byServer[server]?.find((r) => r.repeat === n && !r.failed)?.ops_per_sec;
+    const pairs = [...new Set(all.map((r) => r.repeat))]
+      .filter((n) => n != null)
+      .sort((a, b) => a - b)
+      .map((n) => ({ repeat: n, tertulia: ops('tertulia', n), sharedb: ops('sharedb', n) }))
+      .filter((p) => p.tertulia != null && p.sharedb);
+    if (pairs.length) {
+      const ratios = pairs.map((p) => p.tertulia / p.sharedb);
+      out.pair_ratios = { ratios, median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) };
+      lines.push(
+        `  ops/s ratio of each repeat's pair: ${ratios.map((r) => `${r.toFixed(2)}×`).join(' ')}`,
+        `    median ${median(ratios).toFixed(2)}×, lowest ${Math.min(...ratios).toFixed(2)}×, highest ${Math.max(...ratios).toFixed(2)}×`,
+      );
+    }
   }
   for (const server of SERVERS) {
     for (const failed of (byServer[server] ?? []).filter((r) => r.failed)) {
