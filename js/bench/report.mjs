@@ -83,6 +83,9 @@ const METRICS = {
       ['submit→peer max ms', (r) => r.broadcast_latency.max_ms, median, false],
       ['server CPU µs/op', (r) => r.server?.cpu_us_per_op, median, false],
       ['loadgen CPU µs/op', loadgenCpuPerOp, median, false],
+      // The load generator's own stalls: a latency outlier that coincides
+      // with one was the machine's, at least in part, not the server's.
+      ['loadgen lag max ms', (r) => r.loadgen_lag?.max_ms, median, false],
       ['server RSS MiB (end)', (r) => mib(r.server?.rss_kib), median, false],
       ['errors', (r) => r.errors, sum, false],
       ['missing broadcasts', (r) => r.broadcasts_missing, sum, false],

@@ -65,6 +65,19 @@ pub struct Report {
     pub server: Option<ServerStats>,
     /// CPU the load generator itself used during the window, seconds.
     pub loadgen_cpu_s: Option<f64>,
+    /// The load generator's own stalls during the window (see
+    /// [`crate::stats::OwnLag`]): a latency outlier that coincides with
+    /// one was, at least in part, the load generator's or the machine's.
+    pub loadgen_lag: Option<OwnLagReport>,
+}
+
+/// How late the load generator's main event loop woke during the window.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct OwnLagReport {
+    /// The latest wake, milliseconds after it was due.
+    pub max_ms: f64,
+    /// Wakes at least [`crate::stats::OwnLag::STALL`] late.
+    pub stalls: u64,
 }
 
 /// Resource use of the server process.
@@ -112,6 +125,7 @@ pub(crate) struct RunFacts {
     pub errors: ErrorTally,
     pub server: Option<ServerStats>,
     pub loadgen_cpu_s: Option<f64>,
+    pub loadgen_lag: Option<crate::stats::OwnLag>,
 }
 
 /// Computes the report. `results` must be indexed by client index.
@@ -220,6 +234,10 @@ pub(crate) fn build(facts: RunFacts, results: &[Option<ClientResult>]) -> Report
         error_samples: errors.samples(),
         server,
         loadgen_cpu_s: facts.loadgen_cpu_s.map(round3),
+        loadgen_lag: facts.loadgen_lag.map(|lag| OwnLagReport {
+            max_ms: round3(lag.max.as_secs_f64() * 1000.0),
+            stalls: lag.stalls,
+        }),
     }
 }
 
@@ -293,6 +311,13 @@ impl fmt::Display for Report {
         }
         if let Some(cpu) = self.loadgen_cpu_s {
             writeln!(f, "  loadgen CPU      {cpu:.2} s")?;
+        }
+        if let Some(lag) = self.loadgen_lag {
+            writeln!(
+                f,
+                "  loadgen lag      max {:.2} ms, {} stalls",
+                lag.max_ms, lag.stalls
+            )?;
         }
         write!(f, "  errors           {}", self.errors)?;
         for (kind, count) in &self.errors_by_kind {

@@ -18,6 +18,7 @@ use crate::loops::EventLoops;
 use crate::procfs;
 use crate::report::{self, Report, RunFacts, ServerStats, Window};
 use crate::session::PeerMap;
+use crate::stats::OwnLag;
 
 /// File descriptors needed beyond one per client (runtime, stdio, joins in
 /// flight).
@@ -122,12 +123,12 @@ pub async fn run(config: Config) -> anyhow::Result<Report> {
     let _ = go_tx.send(Some(Arc::new(go)));
 
     let pid = config.server_pid;
-    let (mut server_cpu_start, mut own_cpu_start) = (None, None);
+    let (mut server_cpu_start, mut own_cpu_start, mut own_lag) = (None, None, None);
     if connected > 0 {
         sleep_until(window_start).await;
         server_cpu_start = pid.and_then(procfs::cpu_seconds);
         own_cpu_start = procfs::own_cpu_seconds();
-        sleep_until(window_end).await;
+        own_lag = Some(sleep_watching_lag(window_end).await);
     }
     // Sampled while every client is still connected.
     let memory = pid.and_then(procfs::memory);
@@ -200,8 +201,28 @@ pub async fn run(config: Config) -> anyhow::Result<Report> {
             cpu_us_per_op: None,
         }),
         loadgen_cpu_s: own_cpu,
+        loadgen_lag: own_lag,
     };
     Ok(report::build(facts, &results))
+}
+
+/// How often [`sleep_watching_lag`] wakes: a timer every 10 ms is nothing
+/// next to the clients' traffic on the same loop.
+const LAG_STEP: Duration = Duration::from_millis(10);
+
+/// Sleeps until `end` in short steps and measures how late each wake came.
+/// It runs on the main event loop, which at the default `--threads 1`
+/// runs every client too.
+async fn sleep_watching_lag(end: Instant) -> OwnLag {
+    let mut lag = OwnLag::default();
+    loop {
+        let due = (Instant::now() + LAG_STEP).min(end);
+        sleep_until(due).await;
+        lag.record(Instant::now().saturating_duration_since(due));
+        if due >= end {
+            return lag;
+        }
+    }
 }
 
 /// Fails early, with the fix, when the open-file limit cannot fit one
@@ -227,4 +248,21 @@ fn check_open_files(clients: usize) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_blocked_loop_shows_as_a_stall() {
+        let end = Instant::now() + Duration::from_millis(150);
+        let watch = tokio::spawn(sleep_watching_lag(end));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        // Holds the loop's only thread, as a busy machine would.
+        std::thread::sleep(Duration::from_millis(60));
+        let lag = watch.await.unwrap();
+        assert!(lag.max >= Duration::from_millis(40), "{lag:?}");
+        assert_eq!(lag.stalls, 1, "{lag:?}");
+    }
 }

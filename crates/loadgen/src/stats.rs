@@ -1,6 +1,8 @@
 //! Latency summaries over exact samples (microseconds), nearest-rank
 //! percentiles, and the append-only log the samples are gathered in.
 
+use std::time::Duration;
+
 use serde::Serialize;
 
 /// Count, percentiles and extremes of one latency, in milliseconds.
@@ -51,6 +53,32 @@ impl Latency {
 fn percentile(sorted: &[u32], p: f64) -> u32 {
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// How late a sleeping task woke, over a run: the load generator's own
+/// stalls. It runs on the machine it measures, so the machine taking its
+/// CPU away (or anything of its own holding its event loop) delays every
+/// receipt it stamps, and those delays are not the server's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OwnLag {
+    /// The latest wake.
+    pub max: Duration,
+    /// Wakes at least [`OwnLag::STALL`] late.
+    pub stalls: u64,
+}
+
+impl OwnLag {
+    /// How late a wake must be to count as a stall: the latency goals are
+    /// a few milliseconds, and a busy loop wakes a millisecond late or so.
+    pub const STALL: Duration = Duration::from_millis(10);
+
+    /// Counts one wake, `late` after it was due.
+    pub fn record(&mut self, late: Duration) {
+        self.max = self.max.max(late);
+        if late >= Self::STALL {
+            self.stalls += 1;
+        }
+    }
 }
 
 /// Rounds to three decimals (microsecond resolution for milliseconds).
@@ -116,6 +144,16 @@ impl<T> ChunkedLog<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn own_lag_keeps_the_worst_wake_and_counts_stalls() {
+        let mut lag = OwnLag::default();
+        for ms in [1, 0, 12, 3, 10, 9] {
+            lag.record(Duration::from_millis(ms));
+        }
+        assert_eq!(lag.max, Duration::from_millis(12));
+        assert_eq!(lag.stalls, 2);
+    }
 
     #[test]
     fn chunked_log_keeps_order_across_chunks() {

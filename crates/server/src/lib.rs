@@ -8,6 +8,8 @@
 //! - [`turn`]: TURN REST credentials for coturn.
 //! - [`web`]: the embedded browser client and its security headers.
 //! - [`metrics`]: `GET /metrics` in Prometheus's format.
+//! - [`lag`]: a watch on the runtime: how late a timer fires, as a metric,
+//!   and a logged warning for a stall.
 //! - [`convert`]: office documents to PDF with LibreOffice, in the
 //!   background; `GET /api/conversions/{sha256}`.
 //! - [`uploads`]: `POST /api/rooms/{room}/uploads` and `GET /blobs/{sha256}`.
@@ -28,6 +30,7 @@
 pub mod auth;
 pub mod config;
 pub mod convert;
+pub mod lag;
 pub mod metrics;
 pub mod rooms;
 pub mod turn;
@@ -178,6 +181,7 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
     });
     tracing::info!(%addr, backend = store.backend(), "tertulia started");
 
+    tokio::spawn(lag::watch(shutdown_rx.clone(), lag::record));
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let mut stop = shutdown_rx.clone();
     let task = tokio::spawn(async move {

@@ -97,7 +97,7 @@ const GATHER_PASSES: usize = 8;
 /// A commit that takes this long is logged. Commits usually take well
 /// under a millisecond on SQLite and a few on PostgreSQL; a stall of the
 /// disk (a checkpoint's fsync on a busy host) shows up here.
-const SLOW_COMMIT: Duration = Duration::from_millis(100);
+const SLOW_COMMIT: Duration = Duration::from_millis(50);
 
 /// Moves whatever is queued into `batch`, up to `max_batch` writes.
 fn take_queued(batch: &mut Vec<Write>, commands: &mut mpsc::Receiver<Command>, max_batch: usize) {
