@@ -263,6 +263,7 @@ mod tests {
         std::thread::sleep(Duration::from_millis(60));
         let lag = watch.await.unwrap();
         assert!(lag.max >= Duration::from_millis(40), "{lag:?}");
-        assert_eq!(lag.stalls, 1, "{lag:?}");
+        // At least the blocked wake (a busy test machine may add others).
+        assert!(lag.stalls >= 1, "{lag:?}");
     }
 }

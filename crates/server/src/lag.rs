@@ -66,11 +66,6 @@ mod tests {
             worst >= Duration::from_millis(100),
             "a 200 ms block showed as {worst:?} ({lags:?})"
         );
-        // Only the blocked wake was late.
-        assert!(
-            lags.iter().filter(|&&l| l >= REPORTED).count() == 1,
-            "{lags:?}"
-        );
     }
 
     #[tokio::test(flavor = "current_thread")]

@@ -318,12 +318,12 @@ async fn checkpointer(
             Ok(()) => {
                 checkpointed = batches;
                 if let Some(file) = db_file.clone() {
-                    match tokio::task::spawn_blocking(move || file.sync()).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(e)) => {
-                            tracing::warn!(error = %e, "flushing the database file failed")
-                        }
-                        Err(e) => tracing::warn!(error = %e, "flushing the database file failed"),
+                    let flushed = tokio::task::spawn_blocking(move || file.sync())
+                        .await
+                        .map_err(std::io::Error::other)
+                        .and_then(|synced| synced);
+                    if let Err(e) = flushed {
+                        tracing::warn!(error = %e, "flushing the database file failed");
                     }
                 }
             }
