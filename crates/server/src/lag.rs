@@ -3,8 +3,9 @@
 //! blocking call, a long loop, the machine taking the CPU away) delays every
 //! message in flight. A task sleeps a fixed period and measures how late it
 //! wakes: the lateness is exported as `runtime_lag_seconds`, and a stall
-//! long enough to show in a client's latency is logged, so that an outlier
-//! can be told apart from a slow commit (which the store logs itself).
+//! long enough to show in a client's latency is logged (at most once per
+//! ten seconds, with a count of the rest), so that an outlier can be told
+//! apart from a slow commit (which the store logs itself).
 
 use std::time::Duration;
 
@@ -31,15 +32,70 @@ pub async fn watch(mut shutdown: watch::Receiver<bool>, mut on_lag: impl FnMut(D
     }
 }
 
+/// At most one stall warning per this long; the ones in between are
+/// counted into the next. An overloaded machine stalls every period, and a
+/// line every 50 ms would bury the rest of the log.
+const WARN_EVERY: Duration = Duration::from_secs(10);
+
 /// What the server does with each measurement: the histogram, and a
-/// warning for a stall of [`REPORTED`] or more.
-pub fn record(lag: Duration) {
-    metrics::histogram!("runtime_lag_seconds").record(lag.as_secs_f64());
-    if lag >= REPORTED {
-        tracing::warn!(
-            ms = lag.as_millis(),
-            "runtime stalled: every connection's messages waited this long"
-        );
+/// warning for a stall of [`REPORTED`] or more, rate-limited.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    warnings: StallWarnings,
+}
+
+impl Recorder {
+    /// Records how late one wake came.
+    pub fn record(&mut self, lag: Duration) {
+        metrics::histogram!("runtime_lag_seconds").record(lag.as_secs_f64());
+        if let Some(w) = self.warnings.stall(Instant::now(), lag) {
+            tracing::warn!(
+                ms = w.worst.as_millis(),
+                stalls = w.stalls,
+                "runtime stalled: every connection's messages waited this long"
+            );
+        }
+    }
+}
+
+/// Which stalls get a warning: the first, then at most one per
+/// [`WARN_EVERY`], which also tells how many came since the last and the
+/// worst of them.
+#[derive(Debug, Default)]
+struct StallWarnings {
+    last_warned: Option<Instant>,
+    /// Stalls since the last warning, and the worst of them.
+    stalls: u32,
+    worst: Duration,
+}
+
+/// One warning's content.
+#[derive(Debug, PartialEq, Eq)]
+struct Warning {
+    worst: Duration,
+    stalls: u32,
+}
+
+impl StallWarnings {
+    fn stall(&mut self, now: Instant, lag: Duration) -> Option<Warning> {
+        if lag < REPORTED {
+            return None;
+        }
+        self.stalls += 1;
+        self.worst = self.worst.max(lag);
+        if self
+            .last_warned
+            .is_some_and(|at| now.saturating_duration_since(at) < WARN_EVERY)
+        {
+            return None;
+        }
+        self.last_warned = Some(now);
+        let warning = Warning {
+            worst: self.worst,
+            stalls: self.stalls,
+        };
+        (self.stalls, self.worst) = (0, Duration::ZERO);
+        Some(warning)
     }
 }
 
@@ -65,6 +121,31 @@ mod tests {
         assert!(
             worst >= Duration::from_millis(100),
             "a 200 ms block showed as {worst:?} ({lags:?})"
+        );
+    }
+
+    #[test]
+    fn stall_warnings_are_rate_limited_and_counted() {
+        let mut w = StallWarnings::default();
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        assert_eq!(w.stall(t0, ms(3)), None, "not a stall");
+        assert_eq!(
+            w.stall(t0, ms(60)),
+            Some(Warning {
+                worst: ms(60),
+                stalls: 1
+            })
+        );
+        // Within WARN_EVERY: counted, not warned.
+        assert_eq!(w.stall(t0 + ms(100), ms(200)), None);
+        assert_eq!(w.stall(t0 + ms(200), ms(70)), None);
+        assert_eq!(
+            w.stall(t0 + WARN_EVERY + ms(1), ms(55)),
+            Some(Warning {
+                worst: ms(200),
+                stalls: 3
+            })
         );
     }
 

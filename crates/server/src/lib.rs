@@ -181,7 +181,10 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<Running> {
     });
     tracing::info!(%addr, backend = store.backend(), "tertulia started");
 
-    tokio::spawn(lag::watch(shutdown_rx.clone(), lag::record));
+    let mut lag_recorder = lag::Recorder::default();
+    tokio::spawn(lag::watch(shutdown_rx.clone(), move |lag| {
+        lag_recorder.record(lag)
+    }));
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let mut stop = shutdown_rx.clone();
     let task = tokio::spawn(async move {
