@@ -155,17 +155,16 @@ for (const [scenario, spec] of Object.entries(METRICS)) {
     // the machine's state of that minute; the spread of these ratios shows
     // how far the headline (a ratio of medians) could move with the host.
     const ops = (server, n) => byServer[server]?.find((r) => r.repeat === n && !r.failed)?.ops_per_sec;
-    const pairs = [...new Set(all.map((r) => r.repeat))]
+    const ratios = [...new Set(all.map((r) => r.repeat))]
       .filter((n) => n != null)
       .sort((a, b) => a - b)
-      .map((n) => ({ repeat: n, tertulia: ops('tertulia', n), sharedb: ops('sharedb', n) }))
-      .filter((p) => p.tertulia != null && p.sharedb);
-    if (pairs.length) {
-      const ratios = pairs.map((p) => p.tertulia / p.sharedb);
-      out.pair_ratios = { ratios, median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) };
+      .map((n) => ops('tertulia', n) / ops('sharedb', n))
+      .filter(Number.isFinite);
+    if (ratios.length) {
+      const pr = (out.pair_ratios = { ratios, median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) });
       lines.push(
         `  ops/s ratio of each repeat's pair: ${ratios.map((r) => `${r.toFixed(2)}×`).join(' ')}`,
-        `    median ${median(ratios).toFixed(2)}×, lowest ${Math.min(...ratios).toFixed(2)}×, highest ${Math.max(...ratios).toFixed(2)}×`,
+        `    median ${pr.median.toFixed(2)}×, lowest ${pr.min.toFixed(2)}×, highest ${pr.max.toFixed(2)}×`,
       );
     }
   }

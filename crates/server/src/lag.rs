@@ -17,7 +17,7 @@ use tokio::time::Instant;
 const PERIOD: Duration = Duration::from_millis(50);
 
 /// A stall at least this long is logged.
-pub const REPORTED: Duration = Duration::from_millis(50);
+const REPORTED: Duration = Duration::from_millis(50);
 
 /// Runs until `shutdown` turns true, calling `on_lag` with how late each
 /// wake came.

@@ -174,13 +174,14 @@ pub(crate) async fn connect(url: &str, options: &StoreOptions) -> Result<Pools, 
             .connect_with(connect.clone())
             .await?;
         let file = connect.get_filename();
-        let in_memory = file
-            .to_str()
-            .is_none_or(|f| f.starts_with("file:") || f == ":memory:");
         Ok(Pools {
             read: Pool::Sqlite(read),
             write: Pool::Sqlite(write),
-            db_file: if in_memory { None } else { DbFile::open(file) },
+            db_file: if in_memory(file) {
+                None
+            } else {
+                DbFile::open(file)
+            },
         })
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let connect =
@@ -205,13 +206,15 @@ pub(crate) async fn connect(url: &str, options: &StoreOptions) -> Result<Pools, 
     }
 }
 
+/// Whether sqlx names an in-memory database with `file`: `sqlite::memory:`
+/// becomes a shared-cache `file:…` name, which has no file or directory.
+fn in_memory(file: &Path) -> bool {
+    file.to_str()
+        .is_some_and(|name| name.starts_with("file:") || name == ":memory:")
+}
+
 fn create_parent_dir(file: &Path) -> Result<(), StoreError> {
-    // An in-memory database is named `file:…` and has no directory.
-    if file
-        .as_os_str()
-        .to_str()
-        .is_some_and(|name| name.starts_with("file:"))
-    {
+    if in_memory(file) {
         return Ok(());
     }
     match file.parent() {
